@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install (with dev tools) and run every check: ruff, mypy, import-linter, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh --dev
+export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
+.venv/bin/ruff check src tests bench
+.venv/bin/mypy
+.venv/bin/lint-imports
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,3 @@
+from headshots.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""CLI commands (filled in by the stage that owns them)."""

@@ -1,0 +1,68 @@
+"""Typed settings. Every threshold lives here with a default and a one-line why.
+
+Stage configs are plain pydantic models (immutable, validated); ``Settings`` reads the
+process environment (``HEADSHOTS_*``) for the service.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DecodeConfig", "IntakeConfig", "Settings"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DecodeConfig(_Frozen):
+    max_pixels: int = Field(40_000_000, gt=0, description="refuse larger images before decoding")
+    max_bytes: int = Field(60_000_000, gt=0, description="refuse larger files before reading")
+    work_max_side: int = Field(
+        1600, ge=256, description="analysis works on a copy no larger than this (models are small)"
+    )
+
+
+class IntakeConfig(_Frozen):
+    """Per-photo and set thresholds of ``headshots check``."""
+
+    decode: DecodeConfig = DecodeConfig()
+    min_face_fraction: float = Field(
+        0.08, gt=0, lt=1, description="face box height / image height below this: face_too_small"
+    )
+    min_face_pixels: int = Field(96, gt=0, description="face height in px below: too small")
+    second_face_area_ratio: float = Field(
+        0.25, gt=0, le=1, description="a second face this large vs the largest: multiple_faces"
+    )
+    min_detection_score: float = Field(0.5, gt=0, lt=1, description="weaker detections are ignored")
+    blur_threshold: float = Field(
+        60.0, ge=0, description="variance of Laplacian on the face at 256 px below this: blurry"
+    )
+    dark_threshold: float = Field(55.0, ge=0, le=255, description="mean face luma below: too_dark")
+    bright_threshold: float = Field(215.0, ge=0, le=255, description="mean face luma above")
+    clipped_fraction: float = Field(
+        0.35, gt=0, le=1, description="share of face pixels at 0 or 255 above this: exposure fails"
+    )
+    max_yaw: float = Field(50.0, gt=0, le=90, description="degrees; beyond: extreme_pose")
+    max_pitch: float = Field(35.0, gt=0, le=90, description="degrees; beyond: extreme_pose")
+    max_roll: float = Field(35.0, gt=0, le=90, description="degrees; beyond: extreme_pose")
+    duplicate_distance: float = Field(
+        0.12, ge=0, description="perceptual distance below which two photos are near-duplicates"
+    )
+    identity_threshold: float = Field(
+        0.6, gt=0, description="dlib distance to the set's identity centre above: different_person"
+    )
+    min_accepted: int = Field(8, ge=1, description="accepted photos needed for the set to be ready")
+    max_photos: int = Field(40, ge=1, description="photos examined at most in one set")
+    crop_resolution: int = Field(512, ge=64, description="side of the square training crops")
+
+
+class Settings(BaseSettings):
+    """Process settings for the service and CLI defaults (env prefix ``HEADSHOTS_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HEADSHOTS_", extra="ignore")
+
+    data_dir: Path = Path("headshots-data")

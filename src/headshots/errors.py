@@ -1,0 +1,96 @@
+"""Every error headshots raises on purpose.
+
+The tree (catch the narrowest you can handle)::
+
+    HeadshotsError                 base; .problem (what is wrong) and .fix (what to do)
+    ├── InputError                 the user's input is wrong: CLI exits 2, API answers 4xx
+    │   ├── ImageError             one image cannot be used; .reason is a Reason code
+    │   ├── PhotoSetError          the set as a whole cannot be used (too few, no majority)
+    │   ├── ConfigError            a setting has a bad value (names argument and value)
+    │   ├── BaseModelError         base model missing, unreadable or of an unsupported kind
+    │   └── NotFoundError          a run, file or checkpoint that was named does not exist
+    └── RuntimeFailure             something failed while working: nothing the user sent was lost
+        ├── BackendError           a face or generative model could not be loaded or run
+        └── ResourceError          out of memory / disk; .fix names settings that use less
+
+Messages read ``"<problem> — <fix>"`` so one line tells the whole story.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from headshots.types import Reason
+
+__all__ = [
+    "HeadshotsError",
+    "InputError",
+    "ImageError",
+    "PhotoSetError",
+    "ConfigError",
+    "BaseModelError",
+    "NotFoundError",
+    "RuntimeFailure",
+    "BackendError",
+    "ResourceError",
+]
+
+
+class HeadshotsError(Exception):
+    """Base of the tree. ``problem`` says what is wrong, ``fix`` what to do about it."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem} — {fix}" if fix else problem)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": type(self).__name__, "problem": self.problem, "fix": self.fix}
+
+
+class InputError(HeadshotsError):
+    exit_code = 2
+    http_status = 422
+
+
+class ImageError(InputError):
+    """One image is unusable; ``reason`` is the product's reason code for it."""
+
+    def __init__(self, reason: Reason, problem: str, fix: str = "") -> None:
+        self.reason = reason
+        super().__init__(problem, fix or reason.fix)
+
+    def to_dict(self) -> dict[str, str]:
+        return {**super().to_dict(), "reason": self.reason.value}
+
+
+class PhotoSetError(InputError):
+    pass
+
+
+class ConfigError(InputError):
+    pass
+
+
+class BaseModelError(InputError):
+    pass
+
+
+class NotFoundError(InputError):
+    http_status = 404
+
+
+class RuntimeFailure(HeadshotsError):
+    pass
+
+
+class BackendError(RuntimeFailure):
+    pass
+
+
+class ResourceError(RuntimeFailure):
+    http_status = 507
