@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
-__all__ = ["Reason", "Verdict"]
+__all__ = ["Candidate", "Reason", "Verdict"]
 
 
 class Reason(StrEnum):
@@ -104,3 +106,16 @@ class Verdict:
     accepted: bool
     reasons: tuple[Reason, ...] = ()
     metrics: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One generated (or supplied) image and how it was made, enough to make it again."""
+
+    id: str
+    path: Path
+    style: str = "unknown"
+    seed: int | None = None
+    prompt: str = ""
+    negative_prompt: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
