@@ -50,3 +50,18 @@ def load_rgb(name: str) -> np.ndarray:
     """A test photo as an RGB uint8 array."""
     with Image.open(DATA / name) as im:
         return np.asarray(im.convert("RGB"))
+
+
+@pytest.fixture(scope="session")
+def backend():
+    """The real face backend, loaded once for the whole test session."""
+    from headshots.faces import MediapipeDlibBackend
+
+    with MediapipeDlibBackend() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def photos() -> dict[str, np.ndarray]:
+    names = ["obama", "obama2", "obama3", "biden", "astronaut"]
+    return {n: load_rgb(f"{n}.jpg") for n in names}
