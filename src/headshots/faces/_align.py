@@ -26,7 +26,7 @@ def alignment_matrix(
     eye_vec = kp[1] - kp[0]
     # Eyes level: rotate so the right-to-left eye vector points along +x.
     angle = np.arctan2(eye_vec[1], eye_vec[0])
-    scale = eye_mouth * size / max(np.linalg.norm(mouth - eyes), 1e-6)
+    scale = eye_mouth * size / max(float(np.linalg.norm(mouth - eyes)), 1e-6)
     c, s = np.cos(-angle) * scale, np.sin(-angle) * scale
     rot = np.array([[c, -s], [s, c]])
     target = np.array([size / 2, eye_y * size * aspect])
