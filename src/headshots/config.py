@@ -21,8 +21,9 @@ class _Frozen(BaseModel):
 class DecodeConfig(_Frozen):
     max_pixels: int = Field(40_000_000, gt=0, description="refuse larger images before decoding")
     max_bytes: int = Field(60_000_000, gt=0, description="refuse larger files before reading")
-    work_max_side: int = Field(
-        1600, ge=256, description="analysis works on a copy no larger than this (models are small)"
+    decode_max_side: int = Field(
+        1600, ge=256,
+        description="JPEGs decode at 1/2, 1/4 or 1/8 scale while the long side stays >= this",
     )
 
 
