@@ -120,8 +120,8 @@ def decode_image(
                 if f < 1:
                     im.draft("RGB", (int(w * f) + 1, int(h * f) + 1))
             orientation = int(im.getexif().get(0x0112, 1) or 1)
-            im = ImageOps.exif_transpose(im) or im
-            rgb = _to_rgb(im)
+            upright: Image.Image = ImageOps.exif_transpose(im) or im
+            rgb = _to_rgb(upright)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
