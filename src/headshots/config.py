@@ -47,6 +47,13 @@ class IntakeConfig(_Frozen):
     clipped_fraction: float = Field(
         0.35, gt=0, le=1, description="share of face pixels at 0 or 255 above this: exposure fails"
     )
+    eyes_dark_ratio: float = Field(
+        0.38, gt=0, lt=1,
+        description="eye region / cheek brightness below this (open eyes ~0.5-0.7): eyes_covered",
+    )
+    eyes_min_detail: float = Field(
+        0.05, ge=0, description="eye region contrast / cheek brightness below this: eyes_covered"
+    )
     max_yaw: float = Field(50.0, gt=0, le=90, description="degrees; beyond: extreme_pose")
     max_pitch: float = Field(35.0, gt=0, le=90, description="degrees; beyond: extreme_pose")
     max_roll: float = Field(35.0, gt=0, le=90, description="degrees; beyond: extreme_pose")

@@ -1,0 +1,104 @@
+"""Per-photo checks and the whole-set check of ``headshots check``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from headshots.config import IntakeConfig
+from headshots.errors import ImageError
+from headshots.faces import FaceBackend
+from headshots.intake import _measure as m
+from headshots.intake._report import IntakeReport, PhotoResult
+from headshots.intake._set import find_duplicates, majority_identity, summarise
+from headshots.media import decode_image, downscale
+from headshots.types import Reason
+
+__all__ = ["check_photo", "check_set", "Source", "ProgressFn"]
+
+Source = tuple[str, "bytes | Path"]  # (display name, data or path)
+ProgressFn = Callable[[int, int, str], None]  # (done, total, name)
+
+_WORK_SIDE = 1024  # analysis copy; faces in selfies are large, the models' inputs small
+
+
+def check_photo(
+    name: str, source: bytes | Path, backend: FaceBackend, config: IntakeConfig
+) -> PhotoResult:
+    """Decode and examine one photo on its own; set-level reasons come later."""
+    result = PhotoResult(file=name)
+    try:
+        decoded = decode_image(source, config.decode, name=name)
+    except ImageError as exc:
+        result.add(exc.reason)
+        result.detail = exc.problem
+        return result
+    image, _ = downscale(decoded.pixels, _WORK_SIDE)
+    to_original = decoded.original_size[1] / image.shape[0] if decoded.orientation < 5 else (
+        decoded.original_size[0] / image.shape[0]
+    )
+    analysis = backend.analyse(image, hands=False, mask=True)
+    result.metrics.update(width=decoded.original_size[0], height=decoded.original_size[1],
+                          format=decoded.format)
+    result.thumb = m.thumbnail(image)
+    result.background = m.background(image, analysis.person_mask)
+    faces = [f for f in analysis.faces if f.score >= config.min_detection_score]
+    result.metrics["faces"] = len(faces)
+    if not faces:
+        result.add(Reason.NO_FACE)
+        return result
+    face = faces[0]
+    if any(f.box.area >= config.second_face_area_ratio * face.box.area for f in faces[1:]):
+        result.add(Reason.MULTIPLE_FACES)
+    face_px = face.box.height * to_original
+    fraction = face.box.height / analysis.height
+    result.metrics.update(face_height_px=round(face_px), face_fraction=round(fraction, 3))
+    if fraction < config.min_face_fraction or face_px < config.min_face_pixels:
+        result.add(Reason.FACE_TOO_SMALL)
+    if m.cut_off(analysis, face):
+        result.add(Reason.FACE_CUT_OFF)
+    grey = m.face_region(image, face)
+    sharp = m.sharpness(grey)
+    luma, dark_share, bright_share = m.exposure(grey)
+    result.metrics.update(sharpness=round(sharp, 1), face_luma=round(luma, 1),
+                          clipped_dark=round(dark_share, 3), clipped_bright=round(bright_share, 3))
+    if sharp < config.blur_threshold:
+        result.add(Reason.BLURRY)
+    if luma < config.dark_threshold or dark_share > config.clipped_fraction:
+        result.add(Reason.TOO_DARK)
+    if luma > config.bright_threshold or bright_share > config.clipped_fraction:
+        result.add(Reason.TOO_BRIGHT)
+    eye_ratio, eye_detail = m.eye_evidence(image, face)
+    result.metrics.update(eye_brightness=round(eye_ratio, 3), eye_detail=round(eye_detail, 3))
+    if eye_ratio < config.eyes_dark_ratio or eye_detail < config.eyes_min_detail:
+        result.add(Reason.EYES_COVERED)
+    if face.pose is not None:
+        p = face.pose
+        result.metrics.update(yaw=round(p.yaw, 1), pitch=round(p.pitch, 1), roll=round(p.roll, 1))
+        if abs(p.yaw) > config.max_yaw or abs(p.pitch) > config.max_pitch or (
+            abs(p.roll) > config.max_roll
+        ):
+            result.add(Reason.EXTREME_POSE)
+    result.metrics.update({f"light_{k}": round(v, 3) for k, v in m.lighting(image, face).items()})
+    if Reason.MULTIPLE_FACES not in result.reasons:  # which face is "you" would be a guess
+        result.embedding = backend.embed(image, face)
+    return result
+
+
+def check_set(
+    sources: Sequence[Source], backend: FaceBackend, config: IntakeConfig | None = None,
+    on_progress: ProgressFn | None = None,
+) -> IntakeReport:
+    """Check every photo, then the set: duplicates, identity majority, variety and advice."""
+    config = config or IntakeConfig()
+    results = []
+    for i, (name, source) in enumerate(sources[: config.max_photos]):
+        results.append(check_photo(name, source, backend, config))
+        if on_progress:
+            on_progress(i + 1, len(sources), name)
+    identity = majority_identity(results, config)
+    clusters = find_duplicates(results, config)
+    summary = summarise(results, identity, clusters, config, skipped=len(sources) - len(results))
+    return IntakeReport(photos=results, set=summary)
+
+

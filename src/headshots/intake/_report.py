@@ -1,0 +1,84 @@
+"""The intake report: per-photo verdicts and the set summary, with a stable JSON shape::
+
+    {"photos": [{"file": "a.jpg", "accepted": true, "reasons": [], "metrics": {...}}, ...],
+     "set": {"accepted": 9, "ready": true, "variety": {...}, "advice": ["..."]}}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from headshots.types import Reason
+
+__all__ = ["PhotoResult", "SetSummary", "IntakeReport"]
+
+
+@dataclass
+class PhotoResult:
+    file: str
+    reasons: list[Reason] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""  # extra words for unreadable/unsupported/too_large
+    # not serialised: what later steps of the check need
+    embedding: np.ndarray | None = field(default=None, repr=False)
+    thumb: np.ndarray | None = field(default=None, repr=False)
+    background: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.reasons
+
+    def add(self, reason: Reason) -> None:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "file": self.file,
+            "accepted": self.accepted,
+            "reasons": [r.value for r in self.reasons],
+            "metrics": self.metrics,
+        }
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass
+class SetSummary:
+    accepted: int
+    ready: bool
+    variety: dict[str, Any]
+    advice: list[str]
+    identity: dict[str, Any]
+    min_accepted: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "ready": self.ready,
+            "min_accepted": self.min_accepted,
+            "variety": self.variety,
+            "identity": self.identity,
+            "advice": self.advice,
+        }
+
+
+@dataclass
+class IntakeReport:
+    photos: list[PhotoResult]
+    set: SetSummary
+
+    @property
+    def accepted(self) -> list[PhotoResult]:
+        return [p for p in self.photos if p.accepted]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"photos": [p.to_dict() for p in self.photos], "set": self.set.to_dict()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+from typer.testing import CliRunner
+
+from headshots.cli import app
+from tests.conftest import DATA
+
+runner = CliRunner()
+
+
+def _folder(tmp_path, names=("obama", "obama2", "biden")):
+    d = tmp_path / "selfies"
+    d.mkdir()
+    for n in names:
+        shutil.copy(DATA / f"{n}.jpg", d / f"{n}.jpg")
+    (d / "notes.txt").write_text("not a photo")
+    return d
+
+
+def test_check_prints_table_and_writes_json_and_sheet(tmp_path):
+    folder = _folder(tmp_path)
+    result = runner.invoke(app, ["check", str(folder), "--json", str(tmp_path / "r.json"),
+                                 "--sheet", str(tmp_path / "s.png")])
+    assert result.exit_code == 0, result.output
+    assert "Selfie check" in result.output and "not ready" in result.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    got = {p["file"]: p["reasons"] for p in data["photos"]}
+    assert got == {"biden.jpg": ["different_person"], "notes.txt": ["unreadable"],
+                   "obama.jpg": [], "obama2.jpg": []}
+    assert data["set"]["accepted"] == 2 and data["set"]["ready"] is False
+    assert (tmp_path / "s.png").stat().st_size > 10_000
+
+
+def test_check_missing_folder_is_one_line_exit_2(tmp_path):
+    result = runner.invoke(app, ["check", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_check_empty_folder_exit_2(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["check", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "is empty" in result.output
+
+
+def test_prepare_writes_crops_report_and_sheet(tmp_path):
+    folder = _folder(tmp_path, ("obama", "obama3"))
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["prepare", str(folder), "--out", str(out), "--resolution", "128"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "crops").iterdir()) == ["001-obama.png", "002-obama3.png"]
+    assert json.loads((out / "intake" / "report.json").read_text())["set"]["accepted"] == 2
+    assert (out / "intake" / "sheet.png").exists()
+
+
+def test_demo_runs_on_the_bundled_samples(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "demo" / "intake" / "report.json").read_text())
+    assert report["set"]["accepted"] == 3
+    assert len(list((tmp_path / "demo" / "crops").glob("*.png"))) == 3
+
+
+def test_version_and_help():
+    assert runner.invoke(app, ["--version"]).output.startswith("headshots ")
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0 and "check" in result.output

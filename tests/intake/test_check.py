@@ -1,0 +1,151 @@
+"""Every reason code on real photos and variants made from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from headshots.config import IntakeConfig
+from headshots.intake import check_photo, check_set
+from headshots.types import Reason
+from tests.intake.conftest import jpeg
+
+
+def reasons(backend, pixels, config=None):
+    return check_photo("x.jpg", jpeg(pixels), backend, config or IntakeConfig()).reasons
+
+
+@pytest.mark.parametrize("name", ["obama", "obama2", "obama3", "biden", "astronaut"])
+def test_good_real_photos_pass_on_their_own(backend, photos, name):
+    r = check_photo(f"{name}.jpg", jpeg(photos[name]), backend, IntakeConfig())
+    assert r.reasons == [], r.metrics
+    assert r.embedding is not None and r.metrics["faces"] == 1
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ("blurred", Reason.BLURRY),
+        ("dark", Reason.TOO_DARK),
+        ("bright", Reason.TOO_BRIGHT),
+        ("cut_off_top", Reason.FACE_CUT_OFF),
+        ("cut_off_side", Reason.FACE_CUT_OFF),
+        ("cut_off_chin", Reason.FACE_CUT_OFF),
+        ("two_faces", Reason.MULTIPLE_FACES),
+        ("far_away", Reason.FACE_TOO_SMALL),
+        ("sunglasses", Reason.EYES_COVERED),
+        ("landscape", Reason.NO_FACE),
+    ],
+)
+def test_variant_gets_its_reason(backend, variants, variant, expected):
+    got = reasons(backend, variants[variant])
+    assert expected in got, got
+
+
+@pytest.mark.parametrize("variant", ["bystander", "mirrored"])
+def test_harmless_variants_pass(backend, variants, variant):
+    assert reasons(backend, variants[variant]) == []
+
+
+def test_extreme_pose_uses_the_configured_limit(backend, photos):
+    # obama2 is turned ~14 degrees: fine by default, extreme under a 10 degree limit
+    assert Reason.EXTREME_POSE not in reasons(backend, photos["obama2"])
+    assert Reason.EXTREME_POSE in reasons(backend, photos["obama2"], IntakeConfig(max_yaw=10))
+
+
+def test_bad_files_get_their_reasons(backend, photos):
+    import io
+
+    from PIL import Image
+
+    gif = io.BytesIO()
+    Image.fromarray(photos["obama"]).save(gif, "GIF")
+    report = check_set(
+        [("a.jpg", b"not an image at all"), ("b.jpg", gif.getvalue()),
+         ("c.jpg", jpeg(photos["obama"]))],
+        backend,
+    )
+    got = {p.file: p.reasons for p in report.photos}
+    assert got["a.jpg"] == [Reason.UNREADABLE]
+    assert got["b.jpg"] == [Reason.UNSUPPORTED_FORMAT]
+    assert got["c.jpg"] == []
+    assert report.photos[0].to_dict()["detail"]
+
+
+def test_duplicate_keeps_the_best_of_the_cluster(backend, photos, variants):
+    report = check_set(
+        [("small-copy.jpg", jpeg(variants["resaved"], 55)), ("original.jpg", jpeg(photos["obama"])),
+         ("other.jpg", jpeg(photos["obama2"])), ("mirror.jpg", jpeg(variants["mirrored"]))],
+        backend,
+    )
+    got = {p.file: p for p in report.photos}
+    assert got["original.jpg"].accepted
+    assert got["small-copy.jpg"].reasons == [Reason.DUPLICATE]
+    assert got["small-copy.jpg"].metrics["duplicate_of"] == "original.jpg"
+    assert got["mirror.jpg"].accepted and got["other.jpg"].accepted  # a mirror is no duplicate
+    assert report.set.variety["duplicate_clusters"] == [["original.jpg", "small-copy.jpg"]]
+
+
+def _person_set(photos, variants) -> list[tuple[str, bytes]]:
+    """Nine different shots of one person: three photos, their mirrors, three tighter crops."""
+    out = []
+    for n in ("obama", "obama2", "obama3"):
+        img = photos[n]
+        out.append((f"{n}.jpg", jpeg(img)))
+        out.append((f"{n}-mirror.jpg", jpeg(np.ascontiguousarray(img[:, ::-1]))))
+        h = img.shape[0]
+        out.append((f"{n}-crop.jpg", jpeg(np.ascontiguousarray(img[: int(h * 0.62)]))))
+    return out
+
+
+def test_a_good_set_is_ready(backend, photos, variants):
+    report = check_set(_person_set(photos, variants), backend)
+    assert [p.file for p in report.photos if not p.accepted] == []
+    assert report.set.ready and report.set.accepted == 9
+    pose = report.set.variety["pose"]
+    assert pose["turned_left"] + pose["frontal"] + pose["turned_right"] == 9
+    assert pose["turned_left"] >= 1 and pose["turned_right"] >= 1  # mirrors supply both sides
+
+
+def test_different_person_is_flagged_against_the_majority(backend, photos, variants):
+    sources = _person_set(photos, variants)[:5] + [("biden.jpg", jpeg(photos["biden"]))]
+    report = check_set(sources, backend)
+    got = {p.file: p.reasons for p in report.photos}
+    assert got["biden.jpg"] == [Reason.DIFFERENT_PERSON]
+    assert all(not v for k, v in got.items() if k != "biden.jpg")
+    assert report.set.identity["majority"] is True
+
+
+def test_no_majority_is_stated_and_not_ready(backend, photos):
+    sources = [(f"{n}.jpg", jpeg(photos[n])) for n in ("obama", "biden", "astronaut")]
+    report = check_set(sources, backend, IntakeConfig(min_accepted=1))
+    assert report.set.identity["majority"] is False
+    assert not report.set.ready
+    assert any("do not agree on who" in a for a in report.set.advice)
+
+
+def test_advice_names_what_to_add(backend, photos):
+    sources = [(f"{n}.jpg", jpeg(photos[n])) for n in ("obama", "obama3")]
+    report = check_set(sources, backend)
+    advice = " ".join(report.set.advice)
+    assert "Add 6 more usable photos" in advice
+    assert "turned to your" in advice or "three-quarter" in advice
+    assert not report.set.ready
+
+
+def test_report_json_shape(backend, photos):
+    import json
+
+    report = check_set([("a.jpg", jpeg(photos["obama"]))], backend)
+    data = json.loads(report.to_json())
+    assert set(data) == {"photos", "set"}
+    assert set(data["photos"][0]) == {"file", "accepted", "reasons", "metrics"}
+    assert {"accepted", "ready", "variety", "advice"} <= set(data["set"])
+    assert data["set"]["accepted"] == 1 and data["set"]["ready"] is False
+
+
+def test_progress_is_reported(backend, photos):
+    seen = []
+    check_set([("a.jpg", jpeg(photos["obama"])), ("b.jpg", b"junk")], backend,
+              on_progress=lambda d, t, n: seen.append((d, t, n)))
+    assert seen == [(1, 2, "a.jpg"), (2, 2, "b.jpg")]
