@@ -76,7 +76,7 @@ def train(
             steps=steps, resolution=resolution, learning_rate=learning_rate, rank=rank,
             alpha=alpha or rank, checkpoint_every=checkpoint_every, seed=seed,
             class_word=class_word, identity_token=token, batch_size=batch_size,
-            mixed_precision=mixed_precision, snr_gamma=snr_gamma,  # type: ignore[arg-type]
+            mixed_precision=mixed_precision, snr_gamma=snr_gamma,
             prior_preservation=prior_preservation,
         )
     except ValidationError as exc:
