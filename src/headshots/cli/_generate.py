@@ -1,1 +1,101 @@
-"""CLI commands (filled in by the stage that owns them)."""
+"""``headshots styles`` and ``headshots generate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from headshots.cli import app
+from headshots.cli._common import console, friendly_errors
+
+
+@app.command()
+@friendly_errors
+def styles(
+    styles_dir: Path | None = typer.Option(None, "--styles-file", help="Your own YAML styles."),
+) -> None:
+    """List the styles (wardrobe x backdrop x lighting)."""
+    from headshots.generate import load_styles
+
+    table = Table(title="Styles")
+    for col in ("id", "title", "wardrobe", "backdrop", "lighting"):
+        table.add_column(col)
+    for s in load_styles(styles_dir).values():
+        table.add_row(s.id, s.title, s.wardrobe, s.backdrop, s.lighting)
+    console.print(table)
+
+
+def progress_bar(label: str) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.description}"), TimeRemainingColumn(), console=console)
+
+
+def make_requests(style_ids: str, prompt: str | None, styles_file: Path | None, count: int,
+                  seed: int, class_word: str, token: str, resolution: int | None,
+                  steps: int | None, guidance: float | None, arch: str) -> list[Any]:
+    from headshots.generate import Identity, custom_style, load_styles, pick_styles, plan_requests
+
+    catalog = load_styles(styles_file)
+    chosen = [custom_style(prompt)] if prompt else pick_styles(catalog, style_ids)
+    res = resolution or (512 if arch == "sd15" else 1024)
+    return plan_requests(chosen, Identity(token=token, class_word=class_word), count, seed=seed,
+                         size=(res, res), steps=steps, guidance=guidance)
+
+
+def run_generation(generator: Any, requests: list[Any], out: Path, batch_size: int,
+                   label: str = "generating") -> tuple[list[Any], list[dict[str, Any]]]:
+    from headshots.generate import generate_candidates
+
+    with progress_bar(label) as progress:
+        task = progress.add_task("", total=len(requests))
+
+        def tick(done: int, total: int, name: str) -> None:
+            progress.update(task, completed=done, description=name)
+
+        return generate_candidates(generator, requests, out, batch_size=batch_size,
+                                   on_progress=tick)
+
+
+def diffusers_generator(base_model: str, lora: Path | None, device: str, early: bool,
+                        early_at: float = 0.4) -> Any:
+    from headshots.faces import default_backend
+    from headshots.generate import DiffusersGenerator, face_early_check
+
+    check = face_early_check(default_backend()) if early else None
+    return DiffusersGenerator(base_model, lora=lora, device=device, early_check=check,
+                              early_at=early_at)
+
+
+@app.command()
+@friendly_errors
+def generate(
+    lora: Path | None = typer.Option(None, "--lora", help="Run folder of `headshots train`."),
+    base_model: str = typer.Option(..., "--base-model", help="Diffusers folder or hub id."),
+    style_ids: str = typer.Option("corporate-grey", "--styles", help="Comma-separated ids."),
+    prompt: str | None = typer.Option(None, "--prompt", help="A custom look instead of styles."),
+    styles_file: Path | None = typer.Option(None, "--styles-file", help="Your own YAML styles."),
+    count: int = typer.Option(8, "--count", min=1, help="Candidates to make."),
+    out: Path = typer.Option(..., "--out", help="Folder for candidates + index.jsonl."),
+    seed: int = typer.Option(0),
+    class_word: str = typer.Option("person", "--class-word"),
+    token: str = typer.Option("sks"),
+    resolution: int | None = typer.Option(None, min=64),
+    steps: int | None = typer.Option(None, min=1),
+    guidance: float | None = typer.Option(None, min=0.0),
+    batch_size: int = typer.Option(4, "--batch-size", min=1),
+    early_reject: bool = typer.Option(True, "--early-reject/--no-early-reject"),
+    device: str = typer.Option("auto"),
+) -> None:
+    """Generate candidates in the chosen styles; seeds and settings are recorded per image."""
+    gen = diffusers_generator(base_model, lora, device, early_reject)
+    requests = make_requests(style_ids, prompt, styles_file, count, seed, class_word, token,
+                             resolution, steps, guidance, gen.model.arch)
+    candidates, records = run_generation(gen, requests, out, batch_size)
+    stopped = sum(1 for r in records if not r["file"])
+    evals = sum(r["settings"].get("unet_evals", 0) for r in records)
+    console.print(f"{len(candidates)} candidates in {out} ({stopped} stopped early); "
+                  f"{evals} UNet evaluations; index: {out / 'index.jsonl'}")

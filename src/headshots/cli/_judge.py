@@ -1,1 +1,139 @@
-"""CLI commands (filled in by the stage that owns them)."""
+"""``headshots judge``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from headshots.cli import app
+from headshots.cli._common import console, friendly_errors
+from headshots.cli._generate import progress_bar
+
+
+def load_candidates(folder: Path) -> list[Any]:
+    """Candidates from ``index.jsonl`` when the folder has one, else every image file in it."""
+    from headshots.cli._intake import list_photos
+    from headshots.generate import candidate_from_record, read_index
+    from headshots.types import Candidate
+
+    records = read_index(folder / "index.jsonl")
+    if records:
+        return [candidate_from_record(r, folder) for r in records if r["file"]]
+    return [Candidate(id=p.stem, path=p) for _, p in list_photos(folder)]
+
+
+def reference_images(folder: Path) -> list[Any]:
+    from headshots.cli._intake import list_photos
+    from headshots.errors import ImageError
+    from headshots.media import decode_image, downscale
+
+    out = []
+    for _, path in list_photos(folder):
+        try:
+            out.append(downscale(decode_image(path).pixels, 1024)[0])
+        except ImageError:
+            continue
+    return out
+
+
+def judge_folder(candidates: list[Any], references: list[Any], top: int, workers: int
+                 ) -> tuple[list[Any], list[str], Any]:
+    from headshots.errors import PhotoSetError
+    from headshots.faces import default_backend
+    from headshots.pipeline import judge_and_select, reference_calibration
+
+    calibration = reference_calibration(references, default_backend())
+    if not len(calibration.references):
+        raise PhotoSetError("no face was found in the reference selfies",
+                            "pass the folder of the person's own photos with --reference")
+    with progress_bar("judging") as progress:
+        task = progress.add_task("", total=len(candidates))
+
+        def tick(done: int, total: int, name: str) -> None:
+            progress.update(task, completed=done, description=name)
+
+        results, selected = judge_and_select(candidates, calibration, top=top, workers=workers,
+                                             on_progress=tick)
+    return results, selected, calibration
+
+
+def print_summary(results: list[Any], selected: list[str], calibration: Any) -> None:
+    counts: dict[str, int] = {}
+    for r in results:
+        for reason in r.reasons:
+            counts[reason.value] = counts.get(reason.value, 0) + 1
+    table = Table(title=f"Judged {len(results)} candidates")
+    table.add_column("reason")
+    table.add_column("count", justify="right")
+    table.add_column("meaning")
+    from headshots.types import Reason
+
+    for key, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        table.add_row(key, str(n), Reason(key).explanation)
+    console.print(table)
+    accepted = sum(r.accepted for r in results)
+    console.print(f"accepted {accepted}, selected {len(selected)}; likeness threshold "
+                  f"{calibration.threshold:.3f} ({calibration.method})")
+    if results and not accepted and all(r.reasons == [Reason.NO_FACE] for r in results):
+        console.print("[yellow]no candidate shows a face: with a tiny random test model this is "
+                      "expected; with a real model, check the base model and the fine-tune[/]")
+
+
+def write_json(path: Path, results: list[Any], selected: list[str], calibration: Any) -> None:
+    rank = {k: i + 1 for i, k in enumerate(selected)}
+    data = {
+        "calibration": calibration.to_dict(),
+        "candidates": [{
+            "file": str(r.candidate.path), "style": r.candidate.style, "seed": r.candidate.seed,
+            "accepted": r.accepted, "reasons": [x.value for x in r.reasons],
+            "details": r.details, "scores": r.scores, "selected": r.candidate.id in rank,
+            "rank": rank.get(r.candidate.id),
+        } for r in results],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+
+
+def deliver_results(results: list[Any], selected: list[str], calibration: Any, out: Path
+                    ) -> Any:
+    from headshots.deliver import deliver
+    from headshots.faces import default_backend
+    from headshots.pipeline import to_selection
+
+    selection = to_selection(results, selected, calibration)
+    with progress_bar("delivering") as progress:
+        task = progress.add_task("", total=len(selected))
+
+        def tick(done: int, total: int, name: str) -> None:
+            progress.update(task, completed=done, description=name)
+
+        return deliver(selection, out, backend=default_backend(), progress=tick)
+
+
+@app.command()
+@friendly_errors
+def judge(
+    candidates_dir: Path = typer.Argument(..., help="Folder of candidate images."),
+    reference: Path = typer.Option(..., "--reference", help="The person's own selfies."),
+    top: int = typer.Option(100, "--top", min=1, help="K of a 1000-candidate run (scaled)."),
+    out: Path | None = typer.Option(None, "--out", help="Deliver the selection here."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write every verdict here."),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", min=1),
+) -> None:
+    """Judge any folder of images against a person's selfies; select and deliver the best."""
+    candidates = load_candidates(candidates_dir)
+    results, selected, calibration = judge_folder(candidates, reference_images(reference), top,
+                                                  workers)
+    print_summary(results, selected, calibration)
+    if json_out:
+        write_json(json_out, results, selected, calibration)
+        console.print(f"verdicts: {json_out}")
+    if out:
+        delivered = deliver_results(results, selected, calibration, out)
+        console.print(f"delivered {len(selected)} headshots to {out}; contact sheet "
+                      f"{delivered.contact_sheet}; report {delivered.report}")
