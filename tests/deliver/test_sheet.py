@@ -29,12 +29,13 @@ def test_chart_and_sheet_when_nothing_was_rejected_or_selected(tmp_path):
 def test_sheet_grid_grows_with_items(tmp_path):
     rec = CandidateRecord(file=tmp_path / "a.png", accepted=True, selected=True, rank=1,
                           style="x", scores={"likeness": 0.5})
-    px = np.full((125, 100, 3), 90, np.uint8)
-    one = render_contact_sheet([(rec, px)], tmp_path / "1.png", columns=3, cell=100)
-    six = render_contact_sheet([(rec, px)] * 6, tmp_path / "6.png", columns=3, cell=100)
+    px = np.full((250, 200, 3), 90, np.uint8)
+    one = render_contact_sheet([(rec, px)], tmp_path / "1.png", columns=3, cell=200)
+    six = render_contact_sheet([(rec, px)] * 6, tmp_path / "6.png", columns=3, cell=200)
     with Image.open(one) as a, Image.open(six) as b:
         assert b.width > a.width and b.height > a.height
-        assert a.height > 125  # 4:5 tiles keep their shape
+        assert a.height > 250  # 4:5 tiles keep their shape
+        assert a.width >= 520  # never narrower than the title
 
 
 def test_rejected_reasons_sorted_by_name_on_ties(tmp_path):
@@ -43,3 +44,12 @@ def test_rejected_reasons_sorted_by_name_on_ties(tmp_path):
         for i, r in enumerate([Reason.EYES_OFF, Reason.BAD_HANDS])
     )
     assert list(rejection_counts(Selection(candidates=recs))) == ["bad_hands", "eyes_off"]
+
+
+def test_usage_note_names_only_the_delivered_shapes():
+    from headshots.deliver import Framing, usage_note
+
+    note = usage_note(signed=True, development_cert=False, image_format="png",
+                      framings=(Framing.PORTRAIT,))
+    assert "`portrait/*.png`" in note and "square/" not in note
+    assert "dev-root-ca.pem" not in note and "contentcredentials.org/verify" in note

@@ -114,7 +114,8 @@ def deliver(
     usage = out_dir / "USAGE.md"
     usage.write_text(usage_note(signed=identity is not None,
                                 development_cert=bool(identity and identity.development),
-                                image_format=config.image_format), encoding="utf-8")
+                                image_format=config.image_format,
+                                framings=config.framings), encoding="utf-8")
     labels = {
         "c2pa_signed": identity is not None,
         "c2pa_action": "c2pa.created" if identity is not None else None,

@@ -44,10 +44,9 @@ def render_contact_sheet(
     rows = -(-n // cols)
     pad, head, text_h = 14, 64, 50
     ratio = max((px.shape[0] / px.shape[1] for _, px in items), default=1.0)
-    tile_h = round(cell * ratio)
-    sheet = Image.new(
-        "RGB", (pad + cols * (cell + pad), head + rows * (tile_h + text_h + pad) + pad), _PAPER
-    )
+    tile_h = round(cell * ratio) if items else 40
+    width = max(pad + cols * (cell + pad), 520)  # room for the title line
+    sheet = Image.new("RGB", (width, head + rows * (tile_h + text_h + pad) + pad), _PAPER)
     draw = ImageDraw.Draw(sheet)
     draw.text((pad, 14), title or f"{len(items)} selected headshots", fill=_INK,
               font=_font(22, bold=True))
