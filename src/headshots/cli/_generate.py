@@ -22,7 +22,8 @@ def styles(
     from headshots.generate import load_styles
 
     table = Table(title="Styles")
-    for col in ("id", "title", "wardrobe", "backdrop", "lighting"):
+    table.add_column("id", no_wrap=True)
+    for col in ("title", "wardrobe", "backdrop", "lighting"):
         table.add_column(col)
     for s in load_styles(styles_dir).values():
         table.add_row(s.id, s.title, s.wardrobe, s.backdrop, s.lighting)

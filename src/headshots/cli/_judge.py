@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,13 @@ def load_candidates(folder: Path) -> list[Any]:
     if records:
         return [candidate_from_record(r, folder) for r in records if r["file"]]
     return [Candidate(id=p.stem, path=p) for _, p in list_photos(folder)]
+
+
+def early_rejections(folder: Path) -> list[dict[str, Any]]:
+    """Index records of candidates the generator stopped part-way (no image was kept)."""
+    from headshots.generate import read_index
+
+    return [r for r in read_index(folder / "index.jsonl") if not r["file"]]
 
 
 def reference_images(folder: Path) -> list[Any]:
@@ -62,29 +70,36 @@ def judge_folder(candidates: list[Any], references: list[Any], top: int, workers
     return results, selected, calibration
 
 
-def print_summary(results: list[Any], selected: list[str], calibration: Any) -> None:
+def print_summary(results: list[Any], selected: list[str], calibration: Any,
+                  early: Sequence[dict[str, Any]] = ()) -> None:
+    from headshots.types import Reason
+
     counts: dict[str, int] = {}
-    for r in results:
-        for reason in r.reasons:
-            counts[reason.value] = counts.get(reason.value, 0) + 1
-    table = Table(title=f"Judged {len(results)} candidates")
+    reasons = [[x.value for x in r.reasons] for r in results]
+    reasons += [[e["settings"]["early_rejected"]] for e in early]
+    for rs in reasons:
+        for reason in rs:
+            counts[reason] = counts.get(reason, 0) + 1
+    title = f"Judged {len(results)} candidates"
+    if early:
+        title += f" (+{len(early)} stopped early during generation)"
+    table = Table(title=title)
     table.add_column("reason")
     table.add_column("count", justify="right")
     table.add_column("meaning")
-    from headshots.types import Reason
-
     for key, n in sorted(counts.items(), key=lambda kv: -kv[1]):
         table.add_row(key, str(n), Reason(key).explanation)
     console.print(table)
     accepted = sum(r.accepted for r in results)
     console.print(f"accepted {accepted}, selected {len(selected)}; likeness threshold "
                   f"{calibration.threshold:.3f} ({calibration.method})")
-    if results and not accepted and all(r.reasons == [Reason.NO_FACE] for r in results):
+    if reasons and not accepted and all(rs == [Reason.NO_FACE.value] for rs in reasons):
         console.print("[yellow]no candidate shows a face: with a tiny random test model this is "
                       "expected; with a real model, check the base model and the fine-tune[/]")
 
 
-def write_json(path: Path, results: list[Any], selected: list[str], calibration: Any) -> None:
+def write_json(path: Path, results: list[Any], selected: list[str], calibration: Any,
+               early: Sequence[dict[str, Any]] = ()) -> None:
     rank = {k: i + 1 for i, k in enumerate(selected)}
     data = {
         "calibration": calibration.to_dict(),
@@ -93,7 +108,12 @@ def write_json(path: Path, results: list[Any], selected: list[str], calibration:
             "accepted": r.accepted, "reasons": [x.value for x in r.reasons],
             "details": r.details, "scores": r.scores, "selected": r.candidate.id in rank,
             "rank": rank.get(r.candidate.id),
-        } for r in results],
+        } for r in results] + [{
+            "file": None, "style": e["style"], "seed": e["seed"], "accepted": False,
+            "reasons": [e["settings"]["early_rejected"]], "stopped_early": True,
+            "details": [f"stopped at step {e['settings'].get('early_rejected_at_step')}"],
+            "scores": {}, "selected": False, "rank": None,
+        } for e in early],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2))

@@ -13,6 +13,7 @@ from headshots.cli._common import console, friendly_errors
 from headshots.cli._generate import diffusers_generator, make_requests, run_generation
 from headshots.cli._judge import (
     deliver_results,
+    early_rejections,
     judge_folder,
     print_summary,
     reference_images,
@@ -139,8 +140,9 @@ def run(
 
     results, selected, calibration = judge_folder(
         load_candidates(paths.candidates), reference_images(paths.crops), top, workers)
-    print_summary(results, selected, calibration)
-    write_json(paths.judge_report, results, selected, calibration)
+    early = early_rejections(paths.candidates)
+    print_summary(results, selected, calibration, early)
+    write_json(paths.judge_report, results, selected, calibration, early)
     state.mark("judge", accepted=sum(r.accepted for r in results), selected=len(selected))
     say("deliver")
     delivered = deliver_results(results, selected, calibration, paths.delivery)

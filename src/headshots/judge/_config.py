@@ -41,10 +41,10 @@ class JudgeConfig(BaseModel):
         False, description="False: any hand in a head-and-shoulders style is bad_hands"
     )
     likeness_margin: float = Field(
-        0.08, ge=0, description="threshold = the person's worst leave-one-out distance + this"
+        0.15, ge=0, description="threshold = the person's worst leave-one-out distance + this"
     )
     likeness_bounds: tuple[float, float] = Field(
-        (0.45, 0.65), description="the per-person threshold is clamped to this range"
+        (0.5, 0.65), description="the per-person threshold is clamped to this range"
     )
     default_threshold: float = Field(0.6, gt=0, description="with fewer than 2 references")
     duplicate_distance: float = Field(0.12, ge=0, description="thumbnail distance: duplicate")

@@ -1,0 +1,112 @@
+"""The generate / judge / preview / run commands, end to end and offline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from headshots.cli import app
+from tests.conftest import DATA
+
+runner = CliRunner()
+
+
+def test_styles_lists_the_catalog():
+    result = runner.invoke(app, ["styles"])
+    assert result.exit_code == 0 and "corporate-grey" in result.output
+    assert "doctor-white-coat" in result.output
+
+
+def test_generate_on_a_tiny_model(tmp_path, tiny):
+    out = tmp_path / "cands"
+    result = runner.invoke(app, ["generate", "--base-model", str(tiny["sd15"]), "--styles",
+                                 "corporate-grey,dark-low-key", "--count", "3", "--out", str(out),
+                                 "--resolution", "64", "--steps", "2", "--no-early-reject",
+                                 "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    lines = (out / "index.jsonl").read_text().splitlines()
+    assert [json.loads(x)["seed"] for x in lines] == [0, 2, 1] or len(lines) == 3
+    bad = runner.invoke(app, ["generate", "--base-model", str(tiny["sd15"]), "--styles",
+                              "pirate", "--out", str(out), "--device", "cpu"])
+    assert bad.exit_code == 2 and "unknown style" in bad.output
+
+
+@pytest.fixture()
+def replay(tmp_path):
+    """Candidates that are real photos: the person, a mirror, other people, a duplicate."""
+    from PIL import Image
+
+    folder = tmp_path / "candidates"
+    folder.mkdir()
+    for name in ("obama2", "obama", "biden", "astronaut"):
+        shutil.copy(DATA / f"{name}.jpg", folder / f"{name}.jpg")
+    with Image.open(DATA / "obama2.jpg") as im:
+        im.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(folder / "obama2-mirror.jpg")
+        im.resize((im.width // 2, im.height // 2)).save(folder / "obama2-small.jpg", quality=60)
+    refs = tmp_path / "selfies"
+    refs.mkdir()
+    for name in ("obama", "obama3"):
+        shutil.copy(DATA / f"{name}.jpg", refs / f"{name}.jpg")
+    return folder, refs
+
+
+def test_judge_selects_and_delivers_labelled_files(tmp_path, replay):
+    from headshots.deliver import digital_source_type, read_manifest
+
+    folder, refs = replay
+    out = tmp_path / "delivery"
+    result = runner.invoke(app, ["judge", str(folder), "--reference", str(refs), "--top", "10",
+                                 "--out", str(out), "--json", str(tmp_path / "v.json"),
+                                 "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    verdicts = {c["file"].split("/")[-1]: c for c in
+                json.loads((tmp_path / "v.json").read_text())["candidates"]}
+    assert "low_likeness" in verdicts["biden.jpg"]["reasons"]
+    assert "low_likeness" in verdicts["astronaut.jpg"]["reasons"]
+    assert verdicts["obama2-mirror.jpg"]["accepted"] and verdicts["obama.jpg"]["accepted"]
+    pair = sorted([verdicts["obama2.jpg"]["reasons"], verdicts["obama2-small.jpg"]["reasons"]])
+    assert pair == [[], ["duplicate"]]  # the same shot twice: the better one stays
+    selected = [v for v in verdicts.values() if v["selected"]]
+    assert sorted(v["rank"] for v in selected) == list(range(1, len(selected) + 1))
+    files = sorted((out / "square").glob("*"))
+    assert len(files) == len(selected) >= 2
+    for f in files:
+        assert digital_source_type(f).endswith("trainedAlgorithmicMedia")
+        summary = read_manifest(f)
+        assert summary is not None and "c2pa.created" in json.dumps(summary.__dict__, default=str)
+    assert (out / "contact_sheet.png").exists() and (out / "report.json").exists()
+
+
+def test_run_end_to_end_on_a_tiny_model_says_why_nothing_passes(tmp_path, tiny):
+    selfies = tmp_path / "selfies"
+    selfies.mkdir()
+    from PIL import Image
+
+    for name in ("obama", "obama2", "obama3"):
+        shutil.copy(DATA / f"{name}.jpg", selfies / f"{name}.jpg")
+    with Image.open(DATA / "obama2.jpg") as im:  # a fourth usable photo: the trainer needs 4
+        im.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(selfies / "obama2-mirror.jpg")
+    args = ["run", str(selfies), "--base-model", str(tiny["sd15"]), "--out", str(tmp_path / "r"),
+            "--styles", "corporate-grey", "--candidates", "4", "--top", "2", "--resolution", "64",
+            "--train-steps", "2", "--sample-steps", "2", "--preview-count", "2", "--device", "cpu",
+            "--workers", "1"]
+    unready = runner.invoke(app, args)
+    assert unready.exit_code == 2 and "not ready" in unready.output
+    nogo = runner.invoke(app, [*args, "--allow-unready"])
+    assert nogo.exit_code == 3, nogo.output
+    assert "NO-GO" in nogo.output and "no_face" in nogo.output
+    done = runner.invoke(app, [*args, "--allow-unready", "--force"])
+    assert done.exit_code == 0, done.output
+    assert "prepare: done earlier, skipped" in done.output
+    assert "train: done earlier, skipped" in done.output
+    assert "no candidate shows a face" in done.output
+    report = json.loads((tmp_path / "r" / "judge" / "report.json").read_text())
+    assert len(report["candidates"]) == 4  # judged or stopped early, every one is reported
+    assert all(c["reasons"] == ["no_face"] for c in report["candidates"])
+    state = json.loads((tmp_path / "r" / "state.json").read_text())
+    assert set(state["done"]) == {"prepare", "train", "preview", "generate", "judge", "deliver"}
+    again = runner.invoke(app, [*args, "--allow-unready", "--force"])
+    assert again.exit_code == 0 and "done earlier, skipped" in again.output
