@@ -147,7 +147,8 @@ def judge_one(candidate: Candidate, backend: FaceBackend, calibration: LikenessC
         min(fraction / 0.35, 1.0), 1.0 - min(abs(yaw) / 60.0, 1.0),
     ]))
     r.scores["quality"] = round(quality, 4)
-    if len(calibration.references):
+    # the embedding is the judge's most expensive step: skip it once the candidate has failed
+    if len(calibration.references) and r.accepted:
         vec = backend.embed(image, face)
         dist = float(np.linalg.norm(calibration.references - vec, axis=1).mean())
         r.scores.update(identity_distance=round(dist, 4),
