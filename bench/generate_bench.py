@@ -63,7 +63,8 @@ def main() -> None:
             for i in range(0, len(reqs), 4):
                 out += gen.generate(reqs[i : i + 4])
             seconds = time.perf_counter() - t0
-            delivered = [g for g in out if g.pixels is not None and g.request.seed not in fail_seeds]
+            delivered = [g for g in out
+                         if g.pixels is not None and g.request.seed not in fail_seeds]
             evals = sum(g.info["unet_evals"] for g in out)
             results[early] = (evals, len(delivered), seconds)
     for early, (evals, delivered, seconds) in results.items():

@@ -100,8 +100,9 @@ def main() -> None:
     print(f"naive sequential baseline (full analysis + embed, 1 process): {base_rate:.1f} img/s")
     print(f"judge, 1 process: {one_rate:.1f} img/s ({one_rate / base_rate:.2f}x baseline)")
     print(f"judge, 2 worker processes: {two_rate:.1f} img/s ({two_rate / base_rate:.2f}x baseline)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"parent RSS: start {start_rss:.0f} MB, every 100 images: "
-          f"{', '.join(f'{r:.0f}' for r in rss)} MB; peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+          f"{', '.join(f'{r:.0f}' for r in rss)} MB; peak {peak:.0f} MB")
 
 
 if __name__ == "__main__":
