@@ -59,9 +59,17 @@ def test_prepare_writes_crops_report_and_sheet(tmp_path):
 def test_demo_runs_on_the_bundled_samples(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "demo" / "intake" / "report.json").read_text())
+    demo = tmp_path / "demo"
+    report = json.loads((demo / "intake" / "report.json").read_text())
     assert report["set"]["accepted"] == 3
-    assert len(list((tmp_path / "demo" / "crops").glob("*.png"))) == 3
+    assert len(list((demo / "crops").glob("*.png"))) == 3
+    verdicts = json.loads((demo / "judge" / "report.json").read_text())["candidates"]
+    assert sum(v["accepted"] for v in verdicts) == 4  # three photos of the person + a mirror
+    assert len(list((demo / "delivery" / "square").glob("*.jpg"))) == 4
+    assert (demo / "delivery" / "contact_sheet.png").exists()
+    tiny = json.loads((demo / "tiny-run" / "summary.json").read_text())
+    assert tiny == {"accepted": 0, "candidates": 4}  # random weights draw no faces
+    assert (demo / "tiny-run" / "train" / "pytorch_lora_weights.safetensors").exists()
 
 
 def test_version_and_help():

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,22 +127,3 @@ def prepare(
 ) -> None:
     """Check the selfies and write aligned, metadata-free training crops of the accepted ones."""
     _prepare(folder, out, resolution)
-
-
-@app.command()
-@friendly_errors
-def demo(
-    out: Path = typer.Option(Path("demo-out"), "--out", help="Where to write the results."),
-) -> None:
-    """Run the main job on the bundled sample photos (public domain), offline."""
-    samples = out / "sample-selfies"
-    samples.mkdir(parents=True, exist_ok=True)
-    bundled = resources.files("headshots") / "samples"
-    for entry in bundled.iterdir():
-        if entry.name.endswith(".jpg"):
-            with resources.as_file(entry) as src:
-                shutil.copyfile(src, samples / entry.name)
-    console.print(f"[bold]headshots demo[/] on {len(list(samples.glob('*.jpg')))} sample photos")
-    _prepare(samples, out, 512)
-    summary = json.loads((out / "intake" / "report.json").read_text())["set"]
-    console.print(f"demo done: {summary['accepted']} accepted; results in {out}/")
