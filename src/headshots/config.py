@@ -60,6 +60,11 @@ class IntakeConfig(_Frozen):
     duplicate_distance: float = Field(
         0.12, ge=0, description="perceptual distance below which two photos are near-duplicates"
     )
+    duplicate_head_distance: float = Field(
+        0.2, ge=0,
+        description="eye-aligned head views closer than this are burst shots (same shot <= 0.11, "
+        "other photos >= 0.6)",
+    )
     identity_threshold: float = Field(
         0.6, gt=0, description="dlib distance to the set's identity centre above: different_person"
     )

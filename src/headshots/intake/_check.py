@@ -7,7 +7,7 @@ from pathlib import Path
 
 from headshots.config import IntakeConfig
 from headshots.errors import ImageError
-from headshots.faces import FaceBackend
+from headshots.faces import FaceBackend, aligned_crop
 from headshots.intake import _measure as m
 from headshots.intake._report import IntakeReport, PhotoResult
 from headshots.intake._set import find_duplicates, majority_identity, summarise
@@ -57,6 +57,9 @@ def check_photo(
         result.add(Reason.FACE_TOO_SMALL)
     if m.cut_off(analysis, face):
         result.add(Reason.FACE_CUT_OFF)
+    # an eye-aligned view of the head finds burst shots that a whole-frame thumbnail misses
+    result.head_thumb = m.thumbnail(aligned_crop(image, face, size=64, eye_mouth=0.3,
+                                                 eye_y=0.45)[0])
     grey = m.face_region(image, face)
     sharp = m.sharpness(grey)
     luma, dark_share, bright_share = m.exposure(grey)
@@ -96,8 +99,8 @@ def check_set(
         results.append(check_photo(name, source, backend, config))
         if on_progress:
             on_progress(i + 1, len(sources), name)
+    clusters = find_duplicates(results, config)  # first: copies must not vote on identity
     identity = majority_identity(results, config)
-    clusters = find_duplicates(results, config)
     summary = summarise(results, identity, clusters, config, skipped=len(sources) - len(results))
     return IntakeReport(photos=results, set=summary)
 

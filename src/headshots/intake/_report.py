@@ -26,6 +26,7 @@ class PhotoResult:
     # not serialised: what later steps of the check need
     embedding: np.ndarray | None = field(default=None, repr=False)
     thumb: np.ndarray | None = field(default=None, repr=False)
+    head_thumb: np.ndarray | None = field(default=None, repr=False)  # eye-aligned face view
     background: np.ndarray | None = field(default=None, repr=False)
 
     @property

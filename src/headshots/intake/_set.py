@@ -21,7 +21,8 @@ def majority_identity(results: list[PhotoResult], config: IntakeConfig) -> dict[
 
     The medoid (the photo close to most others) anchors the majority, so one odd photo cannot
     drag a mean; a majority needs more than half of the photos that show one face."""
-    embedded = [r for r in results if r.embedding is not None]
+    embedded = [r for r in results
+                if r.embedding is not None and Reason.DUPLICATE not in r.reasons]
     if len(embedded) < 2:
         return {"majority": None, "photos_compared": len(embedded)}
     vecs = np.stack([r.embedding for r in embedded if r.embedding is not None])
@@ -60,9 +61,7 @@ def find_duplicates(results: list[PhotoResult], config: IntakeConfig) -> list[li
 
     for i in range(len(items)):
         for j in range(i + 1, len(items)):
-            a, b = items[i].thumb, items[j].thumb
-            assert a is not None and b is not None
-            if thumb_distance(a, b) < config.duplicate_distance:
+            if _near(items[i], items[j], config):
                 parent[root(j)] = root(i)
     groups: dict[int, list[PhotoResult]] = {}
     for i, r in enumerate(items):
@@ -80,6 +79,14 @@ def find_duplicates(results: list[PhotoResult], config: IntakeConfig) -> list[li
                 r.metrics["duplicate_of"] = best.file
         clusters.append([best.file] + [r.file for r in group if r is not best])
     return clusters
+
+
+def _near(a: PhotoResult, b: PhotoResult, config: IntakeConfig) -> bool:
+    assert a.thumb is not None and b.thumb is not None
+    if thumb_distance(a.thumb, b.thumb) < config.duplicate_distance:
+        return True
+    return (a.head_thumb is not None and b.head_thumb is not None
+            and thumb_distance(a.head_thumb, b.head_thumb) < config.duplicate_head_distance)
 
 
 def summarise(
