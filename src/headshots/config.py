@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DecodeConfig", "IntakeConfig", "Settings"]
+__all__ = ["DecodeConfig", "FaceQualityConfig", "IntakeConfig", "Settings"]
 
 
 class _Frozen(BaseModel):
@@ -27,6 +27,19 @@ class DecodeConfig(_Frozen):
     )
 
 
+class FaceQualityConfig(_Frozen):
+    """Sharpness and exposure limits of a face, shared by the intake check and the judge."""
+
+    blur_threshold: float = Field(
+        60.0, ge=0, description="variance of Laplacian on the face at 256 px below this: blurry"
+    )
+    dark_threshold: float = Field(55.0, ge=0, le=255, description="mean face luma below: too_dark")
+    bright_threshold: float = Field(215.0, ge=0, le=255, description="mean face luma above")
+    clipped_fraction: float = Field(
+        0.35, gt=0, le=1, description="share of face pixels at 0 or 255 above this: exposure fails"
+    )
+
+
 class IntakeConfig(_Frozen):
     """Per-photo and set thresholds of ``headshots check``."""
 
@@ -39,14 +52,7 @@ class IntakeConfig(_Frozen):
         0.25, gt=0, le=1, description="a second face this large vs the largest: multiple_faces"
     )
     min_detection_score: float = Field(0.5, gt=0, lt=1, description="weaker detections are ignored")
-    blur_threshold: float = Field(
-        60.0, ge=0, description="variance of Laplacian on the face at 256 px below this: blurry"
-    )
-    dark_threshold: float = Field(55.0, ge=0, le=255, description="mean face luma below: too_dark")
-    bright_threshold: float = Field(215.0, ge=0, le=255, description="mean face luma above")
-    clipped_fraction: float = Field(
-        0.35, gt=0, le=1, description="share of face pixels at 0 or 255 above this: exposure fails"
-    )
+    quality: FaceQualityConfig = FaceQualityConfig()
     eyes_dark_ratio: float = Field(
         0.38, gt=0, lt=1,
         description="eye region / cheek brightness below this (open eyes ~0.5-0.7): eyes_covered",

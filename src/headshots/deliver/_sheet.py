@@ -5,28 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from headshots.deliver._types import CandidateRecord, Selection
-from headshots.media import save_clean
+from headshots.media import font, save_clean
 
 __all__ = ["rejection_counts", "render_contact_sheet", "render_rejection_chart"]
 
 _INK, _PAPER, _MUTED = (30, 30, 30), (248, 248, 246), (110, 110, 110)
-
-
-@cache
-def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans as bundled with matplotlib (always installed with us)."""
-    import matplotlib
-
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
-    return ImageFont.truetype(str(path), size) if path.exists() else ImageFont.load_default()
 
 
 def _likeness_text(c: CandidateRecord) -> str:
@@ -49,11 +38,11 @@ def render_contact_sheet(
     sheet = Image.new("RGB", (width, head + rows * (tile_h + text_h + pad) + pad), _PAPER)
     draw = ImageDraw.Draw(sheet)
     draw.text((pad, 14), title or f"{len(items)} selected headshots", fill=_INK,
-              font=_font(22, bold=True))
+              font=font(22, bold=True))
     draw.text((pad, 42), "AI-generated — keep the label when you share them", fill=_MUTED,
-              font=_font(13))
+              font=font(13))
     if not items:
-        draw.text((pad, head + 10), "nothing was selected", fill=_MUTED, font=_font(16))
+        draw.text((pad, head + 10), "nothing was selected", fill=_MUTED, font=font(16))
     for i, (record, pixels) in enumerate(items):
         x = pad + (i % cols) * (cell + pad)
         y = head + (i // cols) * (tile_h + text_h + pad)
@@ -63,11 +52,11 @@ def render_contact_sheet(
         sheet.paste(thumb, (x, y))
         badge = f"#{record.rank}"
         draw.rectangle((x, y, x + 16 + 11 * len(badge), y + 26), fill=_INK)
-        draw.text((x + 7, y + 3), badge, fill=(255, 255, 255), font=_font(16, bold=True))
+        draw.text((x + 7, y + 3), badge, fill=(255, 255, 255), font=font(16, bold=True))
         seed = "" if record.seed is None else f" · seed {record.seed}"
         draw.text((x, y + tile_h + 5), f"{record.style}{seed}"[:34], fill=_INK,
-                  font=_font(14, bold=True))
-        draw.text((x, y + tile_h + 25), _likeness_text(record), fill=_MUTED, font=_font(13))
+                  font=font(14, bold=True))
+        draw.text((x, y + tile_h + 25), _likeness_text(record), fill=_MUTED, font=font(13))
     return save_clean(np.asarray(sheet), path)
 
 

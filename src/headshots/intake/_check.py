@@ -60,17 +60,13 @@ def check_photo(
     # an eye-aligned view of the head finds burst shots that a whole-frame thumbnail misses
     result.head_thumb = m.thumbnail(aligned_crop(image, face, size=64, eye_mouth=0.3,
                                                  eye_y=0.45)[0])
-    grey = m.face_region(image, face)
-    sharp = m.sharpness(grey)
-    luma, dark_share, bright_share = m.exposure(grey)
-    result.metrics.update(sharpness=round(sharp, 1), face_luma=round(luma, 1),
-                          clipped_dark=round(dark_share, 3), clipped_bright=round(bright_share, 3))
-    if sharp < config.blur_threshold:
-        result.add(Reason.BLURRY)
-    if luma < config.dark_threshold or dark_share > config.clipped_fraction:
-        result.add(Reason.TOO_DARK)
-    if luma > config.bright_threshold or bright_share > config.clipped_fraction:
-        result.add(Reason.TOO_BRIGHT)
+    quality, failed = m.face_quality(image, face, config.quality)
+    result.metrics.update(sharpness=round(quality["sharpness"], 1),
+                          face_luma=round(quality["face_luma"], 1),
+                          clipped_dark=round(quality["clipped_dark"], 3),
+                          clipped_bright=round(quality["clipped_bright"], 3))
+    for reason, _ in failed:
+        result.add(reason)
     eye_ratio, eye_detail = m.eye_evidence(image, face)
     result.metrics.update(eye_brightness=round(eye_ratio, 3), eye_detail=round(eye_detail, 3))
     if eye_ratio < config.eyes_dark_ratio or eye_detail < config.eyes_min_detail:

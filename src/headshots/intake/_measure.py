@@ -6,10 +6,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from headshots.config import FaceQualityConfig
 from headshots.faces import Analysis, Face
+from headshots.types import Reason
 
 __all__ = [
     "face_region",
+    "face_quality",
     "sharpness",
     "exposure",
     "eye_evidence",
@@ -82,6 +85,25 @@ def eye_evidence(image: np.ndarray, face: Face) -> tuple[float, float]:
     if not ratios:
         return 1.0, 1.0
     return float(np.mean(ratios)), float(min(details))
+
+
+def face_quality(
+    image: np.ndarray, face: Face, config: FaceQualityConfig
+) -> tuple[dict[str, float], list[tuple[Reason, str]]]:
+    """Sharpness and exposure of the face: the numbers, and the reasons they fail (if any)."""
+    grey = face_region(image, face)
+    sharp = sharpness(grey)
+    luma, dark, bright = exposure(grey)
+    reasons = []
+    if sharp < config.blur_threshold:
+        reasons.append((Reason.BLURRY, f"sharpness {sharp:.0f}"))
+    if luma < config.dark_threshold or dark > config.clipped_fraction:
+        reasons.append((Reason.TOO_DARK, f"face luma {luma:.0f}"))
+    if luma > config.bright_threshold or bright > config.clipped_fraction:
+        reasons.append((Reason.TOO_BRIGHT, f"face luma {luma:.0f}"))
+    metrics = {"sharpness": sharp, "face_luma": luma, "clipped_dark": dark,
+               "clipped_bright": bright}
+    return metrics, reasons
 
 
 def cut_off(analysis: Analysis, face: Face, margin: float = 0.0) -> bool:

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from headshots.intake._check import Source
 from headshots.intake._report import IntakeReport
-from headshots.media import decode_image, downscale
+from headshots.media import decode_image, downscale, font
 from headshots.types import Reason
 
-__all__ = ["render_sheet", "font"]
+__all__ = ["render_sheet"]
 
 _CELL = 220
 _TEXT_H = 92
 _GREEN, _RED, _INK, _PAPER = (30, 140, 70), (190, 40, 40), (30, 30, 30), (248, 248, 246)
-
-
-@cache
-def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans from matplotlib's bundled fonts (always installed with us)."""
-    import matplotlib
-
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
-    return ImageFont.truetype(str(path), size) if path.exists() else ImageFont.load_default()
 
 
 def _thumb(source: bytes | Path) -> Image.Image:

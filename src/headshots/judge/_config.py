@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from headshots.config import FaceQualityConfig
+
 __all__ = ["JudgeConfig"]
 
 
@@ -18,10 +20,7 @@ class JudgeConfig(BaseModel):
     second_face_area_ratio: float = Field(
         0.25, gt=0, le=1, description="another face this large vs the main one: multiple_faces"
     )
-    blur_threshold: float = Field(60.0, ge=0, description="face Laplacian variance below: blurry")
-    dark_threshold: float = Field(55.0, ge=0, le=255, description="mean face luma below: too_dark")
-    bright_threshold: float = Field(215.0, ge=0, le=255, description="face luma above: too_bright")
-    clipped_fraction: float = Field(0.35, gt=0, le=1, description="clipped face share: exposure")
+    quality: FaceQualityConfig = FaceQualityConfig()
     max_gaze_asymmetry: float = Field(
         0.25, gt=0, description="|left - right iris position along the eye| (real: 0.03-0.09)"
     )

@@ -113,15 +113,10 @@ def judge_one(candidate: Candidate, backend: FaceBackend, calibration: LikenessC
         r.add(Reason.FACE_TOO_SMALL, f"face is {fraction:.0%} of the height")
     if m.cut_off(analysis, face):
         r.add(Reason.FACE_CUT_OFF)
-    grey = m.face_region(image, face)
-    sharp = m.sharpness(grey)
-    luma, dark, bright = m.exposure(grey)
-    if sharp < config.blur_threshold:
-        r.add(Reason.BLURRY, f"sharpness {sharp:.0f}")
-    if luma < config.dark_threshold or dark > config.clipped_fraction:
-        r.add(Reason.TOO_DARK, f"face luma {luma:.0f}")
-    if luma > config.bright_threshold or bright > config.clipped_fraction:
-        r.add(Reason.TOO_BRIGHT, f"face luma {luma:.0f}")
+    measured, failed = m.face_quality(image, face, config.quality)
+    sharp, luma = measured["sharpness"], measured["face_luma"]
+    for reason, detail in failed:
+        r.add(reason, detail)
     for hand in analysis.hands:
         problems = hand_problems(hand.landmarks)
         if problems:
