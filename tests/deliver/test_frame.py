@@ -25,7 +25,9 @@ def test_eyes_on_the_line_and_head_size_consistent(backend, photos, name, framin
     eye_y = CFG.eye_y_square if framing is Framing.SQUARE else CFG.eye_y_portrait
     assert abs(eyes[1] / h - eye_y) < 0.03
     assert abs(eyes[0] / w - 0.5) < 0.03
-    assert abs(float(np.linalg.norm(mouth - eyes)) / w - CFG.eye_mouth) < 0.02
+    # the configured head size, unless the photo is too narrow: then zoomed in, never smeared
+    assert CFG.eye_mouth <= out.eye_mouth <= 0.24
+    assert abs(float(np.linalg.norm(mouth - eyes)) / w - out.eye_mouth) < 0.02
     assert abs(kp[0][1] - kp[1][1]) < 0.03 * w  # level eyes
 
 
@@ -47,3 +49,21 @@ def test_without_a_face_a_centred_crop_of_the_right_shape():
     assert np.all(out.pixels == 7)
     tall = frame(image, None, Framing.PORTRAIT, DeliverConfig(width=160))
     assert tall.size == (160, 200)
+
+
+def test_zooms_in_rather_than_smearing_edges(backend, photos):
+    from headshots.deliver._frame import _inside
+    from headshots.faces import alignment_matrix
+
+    roomy = np.pad(photos["obama"], ((300, 300), (300, 300), (0, 0)), mode="reflect")
+    face = backend.analyse(roomy, hands=False, mask=False).faces[0]
+    assert frame(roomy, face, Framing.SQUARE, CFG).eye_mouth == CFG.eye_mouth  # room: no zoom
+    image = photos["obama"]  # the frame at the configured size would run off the top
+    face = backend.analyse(image, hands=False, mask=False).faces[0]
+    out = frame(image, face, Framing.SQUARE, CFG)
+    assert CFG.eye_mouth < out.eye_mouth < 0.24
+    m = alignment_matrix(face, size=320, eye_y=CFG.eye_y_square, eye_mouth=out.eye_mouth)
+    assert _inside(image, m, 320, 320)
+    narrow = photos["obama2"]  # narrow and tilted: even the closest crop runs off a little
+    face = backend.analyse(narrow, hands=False, mask=False).faces[0]
+    assert frame(narrow, face, Framing.PORTRAIT, CFG).eye_mouth == 0.24
