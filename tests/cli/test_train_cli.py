@@ -31,3 +31,26 @@ def test_train_errors_are_one_line_exit_2(tmp_path, tiny, crops):
     result = runner.invoke(app, ["train", str(crops), "--base-model", str(tiny["sd15"]),
                                  "--out", str(tmp_path / "r"), "--mixed-precision", "fp8"])
     assert result.exit_code == 2 and "mixed_precision" in result.output
+
+
+def test_train_on_raw_selfies_checks_and_prepares_first(tmp_path, tiny):
+    import shutil
+
+    from PIL import Image
+
+    from tests.conftest import DATA
+
+    selfies = tmp_path / "selfies"
+    selfies.mkdir()
+    for name in ("obama", "obama2", "obama3"):
+        shutil.copy(DATA / f"{name}.jpg", selfies / f"{name}.jpg")
+    with Image.open(DATA / "obama2.jpg") as im:
+        im.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(selfies / "mirror.jpg")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(selfies), "--base-model", str(tiny["sd15"]),
+                                 "--out", str(out), "--steps", "2", "--resolution", "64",
+                                 "--checkpoint-every", "2", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "Selfie check" in result.output and "training a sd15 LoRA on 4 crops" in result.output
+    assert len(list((out / "crops").glob("*.png"))) == 4
+    assert (out / "intake" / "report.json").exists()
