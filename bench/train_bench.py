@@ -25,7 +25,7 @@ from PIL import Image  # noqa: E402
 from headshots.finetune import TrainConfig, load_base_model  # noqa: E402
 from headshots.finetune._data import LatentCache, load_images, step_generator  # noqa: E402
 from headshots.finetune._model import encode_prompts  # noqa: E402
-from headshots.finetune._train import _StepContext  # noqa: E402
+from headshots.finetune._step import StepContext  # noqa: E402
 from headshots.testing.tiny_models import build_tiny_pipeline  # noqa: E402
 
 
@@ -54,7 +54,7 @@ def ours(model, images, sched, cfg, steps) -> float:  # noqa: ANN001
     with torch.no_grad():
         text = encode_prompts(model, [cfg.instance_prompt()], dev)
     cache = LatentCache.encode(model.pipe.vae, images, dev, torch.float32)
-    ctx = _StepContext(model, cfg, sched, images, cache, text, None, dev, cfg.resolution)
+    ctx = StepContext(model, cfg, sched, images, cache, text, None, dev, cfg.resolution)
     params = [p for p in model.pipe.unet.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-4)
     t0 = time.perf_counter()

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812
 
 from headshots.errors import ConfigError, ResourceError
 from headshots.finetune import _checkpoint as ckpt
@@ -23,6 +22,7 @@ from headshots.finetune._data import LatentCache, load_images, step_generator
 from headshots.finetune._likeness import LikenessScorer, choose_checkpoint
 from headshots.finetune._model import LoadedModel, encode_prompts, load_base_model
 from headshots.finetune._plot import plot_training
+from headshots.finetune._step import StepContext
 from headshots.store.paths import RunPaths
 
 __all__ = ["train_lora", "TrainResult", "ProgressFn", "resolve_device"]
@@ -188,7 +188,7 @@ def train_lora(
     scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
     autocast = (torch.autocast("cuda", dtype=dtype) if dev.type == "cuda" and dtype != torch.float32
                 else nullcontext())
-    ctx = _StepContext(model, config, noise_scheduler, images, cache, cached_text, class_latents,
+    ctx = StepContext(model, config, noise_scheduler, images, cache, cached_text, class_latents,
                        dev, res)
     if start == 0 and not history["eval_loss"]:
         history["eval_loss"].append({"step": 0, "loss": ctx.eval_loss()})
@@ -247,101 +247,7 @@ def _require_text_encoder_lora() -> None:
         )
 
 
-class _StepContext:
-    """What one training step needs, and the loss of one micro-batch."""
-
-    def __init__(self, model: LoadedModel, config: TrainConfig, noise_scheduler: Any,
-                 images: torch.Tensor, cache: LatentCache | None,
-                 cached_text: tuple[torch.Tensor, torch.Tensor | None] | None,
-                 class_latents: LatentCache | None, dev: torch.device, res: int) -> None:
-        self.model, self.config, self.sched = model, config, noise_scheduler
-        self.images, self.cache, self.text, self.class_latents = images, cache, cached_text, \
-            class_latents
-        self.dev, self.res = dev, res
-        vae_cfg = model.pipe.vae.config
-        self.scale = vae_cfg.scaling_factor
-        self.shift = getattr(vae_cfg, "shift_factor", None) or 0.0
-
-    def _latents(self, source: LatentCache | None, pixels: torch.Tensor | None,
-                 g: torch.Generator, n: int) -> torch.Tensor:
-        count = len(source.mean) if source is not None else len(pixels)  # type: ignore[arg-type]
-        idx = torch.randint(0, count, (self.config.batch_size,), generator=g)
-        flips = (torch.rand(self.config.batch_size, generator=g) < 0.5) if self.config.flip \
-            else torch.zeros(self.config.batch_size, dtype=torch.bool)
-        if source is not None:
-            mean, std = source.mean[idx, flips.long()], source.std[idx, flips.long()]
-        else:
-            assert pixels is not None
-            batch = torch.stack([torch.flip(pixels[i], dims=[2]) if f else pixels[i]
-                                 for i, f in zip(idx.tolist(), flips.tolist(), strict=True)])
-            vae = self.model.pipe.vae
-            with torch.no_grad():
-                dist = vae.encode(batch.to(vae.device, vae.dtype)).latent_dist
-            mean, std = dist.mean.float().cpu(), dist.std.float().cpu()
-        sample = mean + std * torch.randn(mean.shape, generator=g)
-        return ((sample - self.shift) * self.scale).to(self.dev)
-
-    def _text(self, which: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self.text is not None:
-            emb, pooled = self.text
-        else:
-            prompts = [self.config.instance_prompt(), self.config.class_prompt()]
-            emb, pooled = encode_prompts(self.model, prompts[: 2 if self.class_latents else 1],
-                                         self.dev)
-        n = self.config.batch_size
-        return (emb[which : which + 1].expand(n, -1, -1),
-                None if pooled is None else pooled[which : which + 1].expand(n, -1))
-
-    def _predict_loss(self, latents: torch.Tensor, g: torch.Generator, which: int) -> torch.Tensor:
-        noise = torch.randn(latents.shape, generator=g).to(self.dev)
-        t = torch.randint(0, self.sched.config.num_train_timesteps, (latents.shape[0],),
-                          generator=g).to(self.dev)
-        noisy = self.sched.add_noise(latents, noise, t)
-        emb, pooled = self._text(which)
-        unet = self.model.pipe.unet
-        kwargs: dict[str, Any] = {}
-        if self.model.arch == "sdxl":
-            ids = torch.tensor([[self.res, self.res, 0, 0, self.res, self.res]], device=self.dev,
-                               dtype=emb.dtype).expand(latents.shape[0], -1)
-            kwargs["added_cond_kwargs"] = {"text_embeds": pooled, "time_ids": ids}
-        pred = unet(noisy.to(unet.dtype), t, encoder_hidden_states=emb.to(unet.dtype),
-                    **kwargs).sample.float()
-        if self.sched.config.prediction_type == "v_prediction":
-            target = self.sched.get_velocity(latents, noise, t)
-        else:
-            target = noise
-        if self.config.snr_gamma is None:
-            return F.mse_loss(pred, target.float())
-        from diffusers.training_utils import compute_snr
-
-        snr = compute_snr(self.sched, t)
-        weight = torch.clamp(snr, max=self.config.snr_gamma) / snr
-        if self.sched.config.prediction_type == "v_prediction":
-            weight = torch.clamp(snr, max=self.config.snr_gamma) / (snr + 1)
-        per = F.mse_loss(pred, target.float(), reduction="none").mean(dim=(1, 2, 3))
-        return (per * weight).mean()
-
-    def loss(self, g: torch.Generator) -> torch.Tensor:
-        latents = self._latents(self.cache, None if self.cache else self.images, g, 0)
-        loss = self._predict_loss(latents, g, 0)
-        if self.class_latents is not None:
-            prior = self._latents(self.class_latents, None, g, 1)
-            loss = loss + self.config.prior_loss_weight * self._predict_loss(prior, g, 1)
-        return loss
-
-    def eval_loss(self) -> float:
-        """Loss on a fixed batch (fixed images, noise and timesteps): comparable across steps."""
-        unet = self.model.pipe.unet
-        was_training = unet.training
-        unet.eval()
-        with torch.no_grad():
-            losses = [float(self.loss(step_generator(self.config.seed + 7919, -1, i)))
-                      for i in range(4)]
-        unet.train(was_training)
-        return float(np.mean(losses))
-
-
-def _checkpoint(ctx: _StepContext, paths: RunPaths, step: int, scorer: LikenessScorer | None,
+def _checkpoint(ctx: StepContext, paths: RunPaths, step: int, scorer: LikenessScorer | None,
                 history: dict[str, Any], trained: dict[str, torch.Tensor], optimizer: Any,
                 lr_scheduler: Any) -> None:
     directory = paths.checkpoint(step)
@@ -357,7 +263,7 @@ def _checkpoint(ctx: _StepContext, paths: RunPaths, step: int, scorer: LikenessS
                     step=step, history=history)
 
 
-def _validation_images(ctx: _StepContext) -> list[np.ndarray]:
+def _validation_images(ctx: StepContext) -> list[np.ndarray]:
     """A few portraits with fixed seeds from the model as it is now."""
     pipe, cfg = ctx.model.pipe, ctx.config
     pipe.vae.to(ctx.dev)
