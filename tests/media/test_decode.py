@@ -157,3 +157,33 @@ def test_pixel_limit_checked_from_the_header_below_pillows_own_limit():
         decode_image(_png_bomb(8000, 6000), name="big.png")
     assert info.value.reason is Reason.TOO_LARGE
     assert "8000×6000 is 48 megapixels" in str(info.value)
+
+
+def test_embedded_colour_profile_is_applied_before_it_is_dropped(photo):
+    from PIL import ImageCms
+
+    small = photo.resize((60, 80))
+    plain = decode_image(_bytes(small, "PNG")).pixels.astype(int)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    same = decode_image(_bytes(small, "PNG", icc_profile=srgb)).pixels.astype(int)
+    assert np.abs(same - plain).max() <= 2  # an sRGB profile changes nothing
+    # a profile whose red and blue primaries are swapped: the colours we keep must follow it
+    other = decode_image(_bytes(small, "PNG", icc_profile=_swap_primaries(srgb))).pixels
+    assert np.abs(other.astype(int)[..., 0] - plain[..., 2]).mean() < np.abs(
+        other.astype(int)[..., 0] - plain[..., 0]).mean()
+    junk = decode_image(_bytes(small, "PNG", icc_profile=b"not a profile")).pixels.astype(int)
+    assert np.abs(junk - plain).max() == 0  # a broken profile is ignored
+
+
+def _swap_primaries(icc: bytes) -> bytes:
+    """The same ICC profile with its rXYZ and bXYZ tag data exchanged."""
+    data = bytearray(icc)
+    count = struct.unpack(">I", data[128:132])[0]
+    tags = {}
+    for i in range(count):
+        sig, off, size = struct.unpack(">4sII", data[132 + 12 * i : 144 + 12 * i])
+        tags[sig] = (off, size)
+    (r_off, r_size), (b_off, _) = tags[b"rXYZ"], tags[b"bXYZ"]
+    red, blue = bytes(data[r_off : r_off + r_size]), bytes(data[b_off : b_off + r_size])
+    data[r_off : r_off + r_size], data[b_off : b_off + r_size] = blue, red
+    return bytes(data)

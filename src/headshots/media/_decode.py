@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from headshots.config import DecodeConfig
 from headshots.errors import ImageError
@@ -120,8 +120,9 @@ def decode_image(
                 if f < 1:
                     im.draft("RGB", (int(w * f) + 1, int(h * f) + 1))
             orientation = int(im.getexif().get(0x0112, 1) or 1)
+            icc = im.info.get("icc_profile")
             upright: Image.Image = ImageOps.exif_transpose(im) or im
-            rgb = _to_rgb(upright)
+            rgb = _to_rgb(_to_srgb(upright, icc if isinstance(icc, bytes) else None))
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -149,6 +150,25 @@ def _looks_like_other_image(data: bytes) -> bool:
                 return True
     except Exception:  # noqa: BLE001 - anything unparseable is simply not an image we know
         return data.startswith((b"%PDF", b"8BPS"))
+
+
+_SRGB: ImageCms.ImageCmsProfile | None = None
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """Convert with an embedded ICC profile (phones shoot Display P3) so colours stay right once
+    the profile is dropped; a malformed profile is ignored, never trusted further."""
+    global _SRGB
+    if not icc or im.mode not in ("RGB", "CMYK"):
+        return im
+    try:
+        if _SRGB is None:
+            _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        out = ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), _SRGB,
+                                        outputMode="RGB")
+        return out if out is not None else im
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return im
 
 
 def _to_rgb(im: Image.Image) -> np.ndarray:
