@@ -8,6 +8,7 @@ inputs are 128-256 px anyway) and coordinates are mapped back to the caller's pi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -36,6 +37,8 @@ def check_image(image: Any, name: str = "image") -> np.ndarray:
         raise ConfigError(
             f"{name} must have dtype uint8, got {image.dtype}", "convert it to 8-bit RGB first"
         )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ConfigError(f"{name} is empty: shape {image.shape}", "pass an image with pixels")
     return np.ascontiguousarray(image)
 
 
@@ -93,6 +96,21 @@ class MediapipeDlibBackend:
             )
         raise KeyError(name)
 
+    def _process(self, name: str, image: np.ndarray) -> Any:
+        """Run one mediapipe graph. A graph that raised stays broken ("Graph has errors") for
+        every later call, so it is dropped and reloads on next use."""
+        try:
+            return self._model(name).process(image)
+        except RuntimeError as exc:
+            broken = self._models.pop(name, None)
+            if broken is not None:
+                with contextlib.suppress(Exception):  # already broken: closing is best effort
+                    broken.close()
+            raise BackendError(
+                f"mediapipe {name} failed on an image of shape {image.shape}: {exc}",
+                "the model reloads on the next call; if this repeats, report the image",
+            ) from exc
+
     def close(self) -> None:
         with self._lock:
             for model in self._models.values():
@@ -122,7 +140,7 @@ class MediapipeDlibBackend:
 
     def _faces(self, image: np.ndarray, small: np.ndarray, scale: float) -> tuple[Face, ...]:
         sh, sw = small.shape[:2]
-        result = self._model("detect").process(small)
+        result = self._process("detect", small)
         found: list[tuple[Box, float, np.ndarray]] = []
         for det in result.detections or ():
             score = float(det.score[0])
@@ -163,7 +181,7 @@ class MediapipeDlibBackend:
             flags=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0),
         )
-        result = self._model("mesh").process(crop)
+        result = self._process("mesh", crop)
         if not result.multi_face_landmarks:
             return None
         lm = result.multi_face_landmarks[0].landmark
@@ -179,7 +197,7 @@ class MediapipeDlibBackend:
 
     def _hands(self, small: np.ndarray, scale: float) -> tuple[Hand, ...]:
         sh, sw = small.shape[:2]
-        result = self._model("hands").process(small)
+        result = self._process("hands", small)
         hands = []
         for lms, hd in zip(
             result.multi_hand_landmarks or (), result.multi_handedness or (), strict=False
@@ -192,7 +210,7 @@ class MediapipeDlibBackend:
         return tuple(hands)
 
     def _mask(self, small: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        m = self._model("mask").process(small).segmentation_mask.astype(np.float32)
+        m = self._process("mask", small).segmentation_mask.astype(np.float32)
         if (m.shape[1], m.shape[0]) != size:
             m = cv2.resize(m, size, interpolation=cv2.INTER_LINEAR)
         return np.clip(m, 0.0, 1.0)
