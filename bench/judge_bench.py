@@ -1,6 +1,6 @@
 """Benchmark: judge throughput at 512 px with both cores, memory over 1000 images, against a
 naive sequential baseline (full analysis with hands + mask and an embedding for every image,
-one process), as ratios from one run.
+one process), as ratios from one run. Memory: the parent's RSS and each worker's, every 100.
 
 Run: .venv/bin/python bench/judge_bench.py [--images 1000] [--baseline 200]
 """
@@ -35,6 +35,26 @@ def rss_mb() -> float:
             if line.startswith("VmRSS"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def worker_rss_mb() -> list[float]:
+    """RSS of this process's pool workers (spawned children running ``spawn_main``)."""
+    me, out = str(os.getpid()), []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[1] != me:
+                continue
+            if b"spawn_main" not in (proc / "cmdline").read_bytes():
+                continue
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmRSS"):
+                    out.append(int(line.split()[1]) / 1024)
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+    return sorted(out)
 
 
 def make_candidates(folder: Path, n: int) -> list[Candidate]:
@@ -88,12 +108,17 @@ def main() -> None:
         one_s = time.perf_counter()
         judge_candidates(cands[: args.baseline], calibration, backend=backend)
         one_rate = args.baseline / (time.perf_counter() - one_s)
-        rss = []
+        rss: list[float] = []
+        workers_rss: list[list[float]] = []
+
+        def sample(done: int, total: int, name: str) -> None:
+            if done % 100 == 0:
+                rss.append(rss_mb())
+                workers_rss.append(worker_rss_mb())
+
         start_rss = rss_mb()
         t0 = time.perf_counter()
-        results = judge_candidates(
-            cands, calibration, workers=2,
-            on_progress=lambda d, t, n: rss.append(rss_mb()) if d % 100 == 0 else None)
+        results = judge_candidates(cands, calibration, workers=2, on_progress=sample)
         two_rate = len(cands) / (time.perf_counter() - t0)
     accepted = sum(r.accepted for r in results)
     print(f"{args.images} candidates at 512 px ({accepted} accepted)")
@@ -103,6 +128,8 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"parent RSS: start {start_rss:.0f} MB, every 100 images: "
           f"{', '.join(f'{r:.0f}' for r in rss)} MB; peak {peak:.0f} MB")
+    print("worker RSS every 100 images: "
+          + "; ".join("/".join(f"{r:.0f}" for r in w) for w in workers_rss) + " MB")
 
 
 if __name__ == "__main__":

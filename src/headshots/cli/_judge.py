@@ -19,9 +19,17 @@ from headshots.cli._generate import progress_bar
 def load_candidates(folder: Path) -> list[Any]:
     """Candidates from ``index.jsonl`` when the folder has one, else every image file in it."""
     from headshots.cli._intake import list_photos
+    from headshots.errors import InputError, NotFoundError
     from headshots.generate import candidate_from_record, read_index
     from headshots.types import Candidate
 
+    # checked here, not by list_photos: its hints speak of selfies
+    if not folder.is_dir():
+        raise NotFoundError(f"candidates folder {folder} does not exist or is not a folder",
+                            "pass the folder of images to judge (e.g. a run's candidates/)")
+    if not any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
+        raise InputError(f"candidates folder {folder} has no files",
+                         "pass the folder of images to judge (e.g. a run's candidates/)")
     records = read_index(folder / "index.jsonl")
     if records:
         return [candidate_from_record(r, folder) for r in records if r["file"]]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from headshots.errors import ImageError
-from headshots.faces import FaceBackend
+from headshots.faces import FaceBackend, aligned_crop
 from headshots.intake import _measure as m
 from headshots.judge._config import JudgeConfig
 from headshots.judge._geometry import face_proportions, gaze_and_iris, hand_problems
@@ -106,6 +106,10 @@ def judge_one(candidate: Candidate, backend: FaceBackend, calibration: LikenessC
         r.add(Reason.NO_FACE)
         return r  # nothing else can be measured; the embedding is skipped
     face = faces[0]
+    # the same shot shifted or zoomed by a few percent already moves the whole-frame thumbnail
+    # past its threshold; an eye-aligned view of the head does not move (as intake does)
+    head = aligned_crop(image, face, size=64, eye_mouth=0.3, eye_y=0.45)[0]
+    r.features["head"] = m.thumbnail(head)
     if any(f.box.area >= config.second_face_area_ratio * face.box.area for f in faces[1:]):
         r.add(Reason.MULTIPLE_FACES)
     fraction = face.box.height / analysis.height
@@ -208,15 +212,28 @@ def judge_candidates(
 
 
 def _flag_duplicates(results: list[JudgeResult], config: JudgeConfig) -> None:
+    """Best rank score first; a candidate near-identical to an accepted one kept before it is a
+    duplicate. Kept descriptors live in matrices, so each candidate is one product each."""
     ranked = sorted((r for r in results if "thumb" in r.features),
                     key=lambda r: -(r.scores.get("rank_score") or 0.0))
+    if not ranked:
+        return
+    dim = ranked[0].features["thumb"].size
+    thumbs = np.zeros((len(ranked), dim), np.float32)
+    heads = np.zeros((len(ranked), dim), np.float32)
+    has_head = np.zeros(len(ranked), bool)
     kept: list[JudgeResult] = []
     for r in ranked:
-        twin = next((k for k in kept if m.thumb_distance(k.features["thumb"],
-                                                         r.features["thumb"])
-                     < config.duplicate_distance), None)
-        if twin is None:
-            if r.accepted:
-                kept.append(r)
-        else:
+        n, thumb, head = len(kept), r.features["thumb"].ravel(), r.features.get("head")
+        near = 1.0 - thumbs[:n] @ thumb < config.duplicate_distance
+        if head is not None:
+            near |= has_head[:n] & (1.0 - heads[:n] @ head.ravel()
+                                    < config.duplicate_head_distance)
+        if near.any():
+            twin = kept[int(np.argmax(near))]
             r.add(Reason.DUPLICATE, f"near-identical to {twin.candidate.path.name}")
+        elif r.accepted:
+            thumbs[n] = thumb
+            if head is not None:
+                heads[n], has_head[n] = head.ravel(), True
+            kept.append(r)
