@@ -16,11 +16,38 @@ from headshots.cli._common import console, friendly_errors
 from headshots.cli._generate import progress_bar
 
 
+def _image_name(record: dict[str, Any]) -> str | None:
+    """The record's image file: ``file`` (as generate writes it) or ``path``; None when the
+    generator stopped the candidate early and kept no image."""
+    name = record.get("file", record.get("path"))
+    return str(name) if name else None
+
+
+def _candidate(record: dict[str, Any], folder: Path, line: int) -> Any:
+    from headshots.errors import InputError
+    from headshots.types import Candidate
+
+    name = _image_name(record)
+    assert name is not None
+    seed = record.get("seed")
+    if seed is not None and not isinstance(seed, int):
+        raise InputError(f"{folder / 'index.jsonl'} line {line}: seed {seed!r} is not a whole "
+                         "number", "write the seed as an integer, or null when unknown")
+    return Candidate(
+        id=str(record.get("id") or Path(name).stem), path=folder / name,
+        style=str(record.get("style") or "unknown"), seed=seed,
+        prompt=str(record.get("prompt") or ""),
+        negative_prompt=str(record.get("negative_prompt") or ""),
+        settings=dict(record.get("settings") or {}),
+    )
+
+
 def load_candidates(folder: Path) -> list[Any]:
-    """Candidates from ``index.jsonl`` when the folder has one, else every image file in it."""
+    """Candidates from ``index.jsonl`` when the folder has one (records with ``file`` or
+    ``path``; other fields optional), else every file in it (style "unknown", no seed)."""
     from headshots.cli._intake import list_photos
     from headshots.errors import InputError, NotFoundError
-    from headshots.generate import candidate_from_record, read_index
+    from headshots.generate import read_index
     from headshots.types import Candidate
 
     # checked here, not by list_photos: its hints speak of selfies
@@ -31,16 +58,23 @@ def load_candidates(folder: Path) -> list[Any]:
         raise InputError(f"candidates folder {folder} has no files",
                          "pass the folder of images to judge (e.g. a run's candidates/)")
     records = read_index(folder / "index.jsonl")
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise InputError(f"{folder / 'index.jsonl'} line {i + 1} is not a JSON object",
+                             'write one {"id", "file" (or "path"), "style", "seed"} per line')
     if records:
-        return [candidate_from_record(r, folder) for r in records if r["file"]]
-    return [Candidate(id=p.stem, path=p) for _, p in list_photos(folder)]
+        return [_candidate(r, folder, i + 1) for i, r in enumerate(records)
+                if _image_name(r)]
+    return [Candidate(id=p.stem, path=p) for _, p in list_photos(folder)
+            if p.name != "index.jsonl"]
 
 
 def early_rejections(folder: Path) -> list[dict[str, Any]]:
     """Index records of candidates the generator stopped part-way (no image was kept)."""
     from headshots.generate import read_index
 
-    return [r for r in read_index(folder / "index.jsonl") if not r["file"]]
+    return [r for r in read_index(folder / "index.jsonl") if isinstance(r, dict)
+            and not _image_name(r) and (r.get("settings") or {}).get("early_rejected")]
 
 
 def reference_images(folder: Path) -> list[Any]:
@@ -155,11 +189,12 @@ def judge(
 ) -> None:
     """Judge any folder of images against a person's selfies; select and deliver the best."""
     candidates = load_candidates(candidates_dir)
+    early = early_rejections(candidates_dir)
     results, selected, calibration = judge_folder(candidates, reference_images(reference), top,
                                                   workers)
-    print_summary(results, selected, calibration)
+    print_summary(results, selected, calibration, early)
     if json_out:
-        write_json(json_out, results, selected, calibration)
+        write_json(json_out, results, selected, calibration, early)
         console.print(f"verdicts: {json_out}")
     if out:
         delivered = deliver_results(results, selected, calibration, out)
