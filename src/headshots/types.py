@@ -82,7 +82,7 @@ _TEXT: dict[Reason, tuple[str, str]] = {
         "turn at most three-quarters away from the camera",
     ),
     Reason.DUPLICATE: (
-        "almost the same as another photo of the set",
+        "almost the same as another image of the set",
         "replace it with one in a different pose, place or light",
     ),
     Reason.DIFFERENT_PERSON: (

@@ -92,7 +92,7 @@ def test_early_rejection_saves_unet_work_and_keeps_survivors_identical(tiny):
                              "early_rejected_at_step": 2}
     for a, b in zip(full, early, strict=True):
         if b.pixels is not None:
-            assert np.abs(a.pixels.astype(int) - b.pixels.astype(int)).max() <= 2
+            assert np.array_equal(a.pixels, b.pixels)  # survivors are untouched by the check
             assert b.info["unet_evals"] == 8
     assert sum(g.info["unet_evals"] for g in early) < sum(g.info["unet_evals"] for g in full)
 

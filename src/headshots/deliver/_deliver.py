@@ -104,7 +104,8 @@ def deliver(
     sheet = render_contact_sheet(
         sheet_items, out_dir / "contact_sheet.png", columns=config.sheet_columns,
         cell=config.sheet_cell,
-        title=f"{len(chosen)} selected headshots of {len(selection.candidates)} candidates",
+        title=f"{len(chosen)} selected headshot{'' if len(chosen) == 1 else 's'} of "
+        f"{len(selection.candidates)} candidates",
     )
     chart = render_rejection_chart(selection, out_dir / "rejections.png")
     anchor = None
