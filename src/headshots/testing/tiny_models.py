@@ -54,8 +54,8 @@ CLIP_IMAGE_PROCESSOR: dict[str, Any] = dict(
     do_convert_rgb=True, do_normalize=True, do_resize=True, resample=3,
     image_mean=[0.48145466, 0.4578275, 0.40821073], image_std=[0.26862954, 0.26130258, 0.27577711],
 )
-_TINY_TEXT: dict[str, Any] = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-                  projection_dim=32, hidden_act="gelu")
+_TINY_TEXT: dict[str, Any] = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                                  num_attention_heads=4, projection_dim=32, hidden_act="gelu")
 _CLIP_L: dict[str, Any] = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
                num_attention_heads=12, projection_dim=768, hidden_act="quick_gelu")
 _CLIP_BIG_G: dict[str, Any] = dict(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32,
