@@ -8,10 +8,14 @@ The tree (catch the narrowest you can handle)::
     │   ├── PhotoSetError          the set as a whole cannot be used (too few, no majority)
     │   ├── ConfigError            a setting has a bad value (names argument and value)
     │   ├── BaseModelError         base model missing, unreadable or of an unsupported kind
-    │   └── NotFoundError          a run, file or checkpoint that was named does not exist
+    │   ├── NotFoundError          a run, order, file or checkpoint that was named does not exist
+    │   ├── ConsentError           no (or an outdated) consent record: nothing is collected
+    │   └── ConflictError          not possible in the order's state now, or another process
+    │                              is running it (HTTP 409)
     └── RuntimeFailure             something failed while working: nothing the user sent was lost
         ├── BackendError           a face or generative model could not be loaded or run
-        └── ResourceError          out of memory / disk; .fix names settings that use less
+        ├── ResourceError          out of memory / disk; .fix names settings that use less
+        └── LeaseLost              another worker took over a stage this process was running
 
 Messages read ``"<problem> — <fix>"`` so one line tells the whole story.
 """
@@ -31,9 +35,12 @@ __all__ = [
     "ConfigError",
     "BaseModelError",
     "NotFoundError",
+    "ConsentError",
+    "ConflictError",
     "RuntimeFailure",
     "BackendError",
     "ResourceError",
+    "LeaseLost",
 ]
 
 
@@ -84,6 +91,14 @@ class NotFoundError(InputError):
     http_status = 404
 
 
+class ConsentError(InputError):
+    pass
+
+
+class ConflictError(InputError):
+    http_status = 409
+
+
 class RuntimeFailure(HeadshotsError):
     pass
 
@@ -94,3 +109,7 @@ class BackendError(RuntimeFailure):
 
 class ResourceError(RuntimeFailure):
     http_status = 507
+
+
+class LeaseLost(RuntimeFailure):
+    """Raised inside a stage whose lease another worker took (its heartbeat had stopped)."""

@@ -20,6 +20,9 @@ from headshots.store.paths import RunPaths
 from headshots.types import Candidate
 
 __all__ = [
+    "load_references",
+    "early_records",
+    "judge_report",
     "reference_calibration",
     "judge_and_select",
     "to_selection",
@@ -29,6 +32,50 @@ __all__ = [
 ]
 
 ProgressFn = Callable[[int, int, str], None]
+
+
+def load_references(files: Sequence[Path], max_side: int = 1024) -> list[np.ndarray]:
+    """The person's own photos (or training crops) as pixels; unreadable ones are skipped."""
+    from headshots.errors import ImageError
+    from headshots.media import decode_image, downscale
+
+    out = []
+    for path in files:
+        try:
+            out.append(downscale(decode_image(path).pixels, max_side)[0])
+        except ImageError:
+            continue
+    return out
+
+
+def early_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Index records of candidates the generator stopped part-way (no image was kept)."""
+    return [r for r in records if isinstance(r, dict) and not (r.get("file") or r.get("path"))
+            and (r.get("settings") or {}).get("early_rejected")]
+
+
+def judge_report(results: Sequence[JudgeResult], selected: Sequence[str],
+                 calibration: LikenessCalibration, early: Sequence[dict[str, Any]] = (),
+                 name: Callable[[JudgeResult], str] | None = None) -> dict[str, Any]:
+    """Every verdict (and every candidate stopped early) as one JSON-ready report.
+    ``name`` says how a candidate is named in it (default: its file path)."""
+    rank = {k: i + 1 for i, k in enumerate(selected)}
+    label = name or (lambda r: str(r.candidate.path))
+    return {
+        "calibration": calibration.to_dict(),
+        "candidates": [{
+            "id": r.candidate.id, "file": label(r), "style": r.candidate.style,
+            "seed": r.candidate.seed, "accepted": r.accepted,
+            "reasons": [x.value for x in r.reasons], "details": r.details, "scores": r.scores,
+            "selected": r.candidate.id in rank, "rank": rank.get(r.candidate.id),
+        } for r in results] + [{
+            "id": e.get("id"), "file": None, "style": e["style"], "seed": e["seed"],
+            "accepted": False, "reasons": [e["settings"]["early_rejected"]],
+            "stopped_early": True,
+            "details": [f"stopped at step {e['settings'].get('early_rejected_at_step')}"],
+            "scores": {}, "selected": False, "rank": None,
+        } for e in early],
+    }
 
 
 def reference_calibration(images: Sequence[np.ndarray], backend: FaceBackend,
