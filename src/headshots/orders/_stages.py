@@ -114,7 +114,9 @@ def run_train(ctx: StageContext) -> dict[str, Any]:
 
     def sync(directory: Path) -> None:
         step = int(directory.name.rsplit("-", 1)[1])
-        for f in sorted(p for p in directory.rglob("*") if p.is_file()):
+        # the resume state goes last: a checkpoint whose state is stored is complete
+        for f in sorted((p for p in directory.rglob("*") if p.is_file()),
+                        key=lambda p: (p.name == "training_state.pt", p.name)):
             ctx.store.put_file(ctx.order_id, blobkeys.checkpoint(
                 ctx.order_id, step, f.relative_to(directory).as_posix()), f, "checkpoint")
         kept = {p.name.rsplit("-", 1)[1] for p in run.train.glob("checkpoint-*") if p.is_dir()}

@@ -8,7 +8,6 @@ folder that is wiped when they end, whether they finish or fail.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,8 +109,9 @@ class Store:
     @contextmanager
     def scratch(self, order_id: str, stage: str) -> Iterator[Path]:
         """A private folder for plain files while a stage runs; wiped when the stage ends or
-        fails (and by the purge, should a killed process leave one behind)."""
-        folder = self.scratch_dir(order_id) / f"{stage}-{os.getpid()}"
+        fails. Only the stage's lease holder uses it, so one left by a killed process is wiped
+        by the next holder on entry (and by the purge)."""
+        folder = self.scratch_dir(order_id) / stage
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, mode=0o700)
         try:
