@@ -133,6 +133,12 @@ def _delete_groups(store: Store, order_id: str, groups: list[str], *, trigger: s
                 CandidateRow.order_id == order_id)).rowcount  # type: ignore[attr-defined]
         s.execute(update(OrderRow).where(OrderRow.id == order_id).values(
             **{_PURGED[g]: now for g in groups}))
+        if "inputs" in groups:  # without its photos an unfinished order cannot finish
+            s.execute(update(OrderRow).where(
+                OrderRow.id == order_id, OrderRow.status.not_in(("delivered", "deleted")),
+            ).values(status="expired", error={
+                "error": "Expired", "problem": "the order's photos were deleted on schedule "
+                "before it finished", "fix": "start a new order"}))
     scratch = store.wipe_scratch(order_id)
     with store.db.session() as s:
         order = s.get(OrderRow, order_id)

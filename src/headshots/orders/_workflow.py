@@ -50,7 +50,7 @@ STAGES = ("check", "prepare", "train", "preview", "generate", "judge", "deliver"
 RUNNING = {"check": "checking", "prepare": "preparing", "train": "training",
            "preview": "previewing", "generate": "generating", "judge": "judging",
            "deliver": "delivering"}
-FINAL = ("delivered", "failed", "cancelled", "deleted")
+FINAL = ("delivered", "failed", "cancelled", "expired", "deleted")
 MAX_PHOTOS = 30
 
 
@@ -105,7 +105,7 @@ class Workflow:
             return s.scalar(select(OrderRow).where(
                 OrderRow.owner == owner, OrderRow.params_hash == params_hash,
                 OrderRow.photos_hash == photos_hash,
-                OrderRow.status.not_in(("failed", "cancelled", "deleted")),
+                OrderRow.status.not_in(("failed", "cancelled", "expired", "deleted")),
             ).order_by(OrderRow.created_at.desc()).limit(1))
 
     # -- the person's actions --------------------------------------------------------------
