@@ -142,7 +142,7 @@ def judge_one(candidate: Candidate, backend: FaceBackend, calibration: LikenessC
     pitch = face.pose.pitch if face.pose else 0.0
     r.features["pose"] = np.array([yaw, pitch], np.float32)
     quality = float(np.mean([
-        min(sharp / 150.0, 1.0), 1.0 - min(abs(luma - 135.0) / 120.0, 1.0),
+        min(sharp / 0.28, 1.0), 1.0 - min(abs(luma - 135.0) / 120.0, 1.0),
         min(fraction / 0.35, 1.0), 1.0 - min(abs(yaw) / 60.0, 1.0),
     ]))
     r.scores["quality"] = round(quality, 4)
