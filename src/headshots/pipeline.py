@@ -56,7 +56,8 @@ def judge_and_select(
     k = effective_k(config, len(results), len(accepted))
     items = [Item(key=r.candidate.id, score=float(r.scores.get("rank_score") or 0.0),
                   thumb=r.features["thumb"], colour=r.features["colour"], style=r.candidate.style,
-                  pose=r.features.get("pose", np.zeros(2, np.float32))) for r in accepted]
+                  pose=r.features.get("pose", np.zeros(2, np.float32)),
+                  head=r.features.get("head")) for r in accepted]
     return results, select_diverse(items, k, config)
 
 
