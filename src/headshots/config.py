@@ -32,7 +32,9 @@ class FaceQualityConfig(_Frozen):
     """Sharpness and exposure limits of a face, shared by the intake check and the judge."""
 
     blur_threshold: float = Field(
-        60.0, ge=0, description="variance of Laplacian on the face at 256 px below this: blurry"
+        0.18, ge=0, le=1,
+        description="sharpness (edge gradient a 1 px reblur removes, face at <= 128 px) below "
+        "this: blurry (sharp and retouched faces >= 0.21, blurred by 1 % of the face <= 0.16)",
     )
     dark_threshold: float = Field(55.0, ge=0, le=255, description="mean face luma below: too_dark")
     bright_threshold: float = Field(215.0, ge=0, le=255, description="mean face luma above")

@@ -5,7 +5,7 @@ records what finished, so a run can resume stage by stage."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,15 +103,22 @@ def judge_and_select(
     k = effective_k(config, len(results), len(accepted))
     items = [Item(key=r.candidate.id, score=float(r.scores.get("rank_score") or 0.0),
                   thumb=r.features["thumb"], colour=r.features["colour"], style=r.candidate.style,
-                  pose=r.features.get("pose", np.zeros(2, np.float32))) for r in accepted]
+                  pose=r.features.get("pose", np.zeros(2, np.float32)),
+                  head=r.features.get("head")) for r in accepted]
     return results, select_diverse(items, k, config)
 
 
 def to_selection(results: Sequence[JudgeResult], selected: Sequence[str],
-                 calibration: LikenessCalibration) -> Any:
-    """The deliver stage's ``Selection`` from judge results and the selected ids."""
+                 calibration: LikenessCalibration,
+                 stopped_early: Sequence[Mapping[str, Any]] = ()) -> Any:
+    """The deliver stage's ``Selection`` from judge results, the selected ids and the index
+    records of candidates generation stopped early (``file`` empty, ``settings.early_rejected``
+    the reason code, ``settings.early_rejected_at_step`` the step), so the report lists every
+    candidate of the run."""
     from headshots.deliver import CandidateRecord, Selection
     from headshots.deliver import LikenessCalibration as Calibration
+    from headshots.errors import InputError
+    from headshots.types import Reason
 
     rank = {key: i + 1 for i, key in enumerate(selected)}
     records = [
@@ -122,6 +129,20 @@ def to_selection(results: Sequence[JudgeResult], selected: Sequence[str],
         )
         for r in results
     ]
+    for e in stopped_early:
+        settings = e.get("settings") or {}
+        try:
+            reason = Reason(str(settings.get("early_rejected")))
+        except ValueError:
+            raise InputError(
+                f"a stopped-early record has reason {settings.get('early_rejected')!r}, not a "
+                "reason code", "regenerate the candidates index with headshots generate") from None
+        step = settings.get("early_rejected_at_step")
+        seed = e.get("seed")
+        records.append(CandidateRecord.stopped(
+            reason, style=str(e.get("style") or "unknown"),
+            seed=seed if isinstance(seed, int) else None,
+            step=step if isinstance(step, int) and step >= 1 else None))
     cal = calibration.to_dict()
     return Selection(candidates=tuple(records), calibration=Calibration(
         references=cal["references"], baseline_distance=cal["baseline_distance"],

@@ -66,9 +66,11 @@ def test_judge_selects_and_delivers_labelled_files(tmp_path, replay):
                 json.loads((tmp_path / "v.json").read_text())["candidates"]}
     assert "low_likeness" in verdicts["biden.jpg"]["reasons"]
     assert "low_likeness" in verdicts["astronaut.jpg"]["reasons"]
-    assert verdicts["obama2-mirror.jpg"]["accepted"] and verdicts["obama.jpg"]["accepted"]
-    pair = sorted([verdicts["obama2.jpg"]["reasons"], verdicts["obama2-small.jpg"]["reasons"]])
-    assert pair == [[], ["duplicate"]]  # the same shot twice: the better one stays
+    assert verdicts["obama.jpg"]["accepted"]
+    # the same shot three times (resized, mirrored): the best one stays
+    trio = sorted(verdicts[f]["reasons"] for f in ("obama2.jpg", "obama2-small.jpg",
+                                                   "obama2-mirror.jpg"))
+    assert trio == [[], ["duplicate"], ["duplicate"]]
     selected = [v for v in verdicts.values() if v["selected"]]
     assert sorted(v["rank"] for v in selected) == list(range(1, len(selected) + 1))
     files = sorted((out / "square").glob("*"))
@@ -106,6 +108,8 @@ def test_run_end_to_end_on_a_tiny_model_says_why_nothing_passes(tmp_path, tiny):
     report = json.loads((tmp_path / "r" / "judge" / "report.json").read_text())
     assert len(report["candidates"]) == 4  # judged or stopped early, every one is reported
     assert all(c["reasons"] == ["no_face"] for c in report["candidates"])
+    delivery = json.loads((tmp_path / "r" / "delivery" / "report.json").read_text())
+    assert delivery["summary"]["candidates"] == 4  # the delivery report lists them all too
     state = json.loads((tmp_path / "r" / "state.json").read_text())
     assert set(state["done"]) == {"prepare", "train", "preview", "generate", "judge", "deliver"}
     again = runner.invoke(app, [*args, "--allow-unready", "--force"])

@@ -145,7 +145,7 @@ def run(
     write_json(paths.judge_report, results, selected, calibration, early)
     state.mark("judge", accepted=sum(r.accepted for r in results), selected=len(selected))
     say("deliver")
-    delivered = deliver_results(results, selected, calibration, paths.delivery)
+    delivered = deliver_results(results, selected, calibration, paths.delivery, early)
     state.mark("deliver", files=len(delivered.files))
     console.print(f"done: {len(selected)} headshots in {paths.delivery} "
                   f"(contact sheet {delivered.contact_sheet.name})")

@@ -62,7 +62,7 @@ def check_photo(
     result.head_thumb = m.thumbnail(aligned_crop(image, face, size=64, eye_mouth=0.3,
                                                  eye_y=0.45)[0])
     quality, failed = m.face_quality(image, face, config.quality)
-    result.metrics.update(sharpness=round(quality["sharpness"], 1),
+    result.metrics.update(sharpness=round(quality["sharpness"], 3),
                           face_luma=round(quality["face_luma"], 1),
                           clipped_dark=round(quality["clipped_dark"], 3),
                           clipped_bright=round(quality["clipped_bright"], 3))

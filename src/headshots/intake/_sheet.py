@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from headshots.intake._check import Source
 from headshots.intake._report import IntakeReport
-from headshots.media import decode_image, downscale, font
+from headshots.media import decode_image, downscale, draw_text, font
 from headshots.types import Reason
 
 __all__ = ["render_sheet"]
@@ -66,7 +66,7 @@ def render_sheet(
         badge = "✓ keep" if photo.accepted else f"✗ {verb}"
         draw.rectangle((x, y, x + 86, y + 26), fill=colour)
         draw.text((x + 6, y + 3), badge, fill=(255, 255, 255), font=font(15, bold=True))
-        draw.text((x, y + _CELL + 4), photo.file[:30], fill=_INK, font=font(13, bold=True))
+        draw_text(draw, (x, y + _CELL + 4), photo.file, 13, bold=True, fill=_INK, max_width=_CELL)
         words = ", ".join(r.explanation for r in photo.reasons) or "good photo"
         for j, line in enumerate(textwrap.wrap(words, 34)[:4]):
             draw.text((x, y + _CELL + 24 + j * 16), line, fill=colour, font=font(12))

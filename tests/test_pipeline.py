@@ -1,0 +1,45 @@
+"""pipeline.to_selection: judge results plus the generator's stopped-early index records make
+the deliver stage's Selection, every candidate of the run in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from headshots.errors import InputError
+from headshots.judge import JudgeResult, calibrate
+from headshots.pipeline import to_selection
+from headshots.types import Candidate, Reason
+
+
+def _results() -> list[JudgeResult]:
+    ok = JudgeResult(Candidate(id="a", path=Path("/c/a.png"), style="navy-blazer", seed=1),
+                     scores={"likeness": 0.8})
+    bad = JudgeResult(Candidate(id="b", path=Path("/c/b.png"), style="navy-blazer", seed=2))
+    bad.add(Reason.BLURRY, "sharpness 0.10")
+    return [ok, bad]
+
+
+def test_stopped_early_records_join_the_selection():
+    early = [{"id": "c", "file": "", "style": "navy-blazer", "seed": 3,
+              "settings": {"early_rejected": "face_cut_off", "early_rejected_at_step": 6}},
+             {"id": "d", "file": "", "style": "navy-blazer", "seed": None,
+              "settings": {"early_rejected": "no_face"}}]
+    cal = calibrate([np.zeros(128), np.full(128, 0.03)])
+    sel = to_selection(_results(), ["a"], cal, early)
+    assert [c.label for c in sel.candidates][:2] == ["a.png", "b.png"]
+    assert [c.rank for c in sel.selected] == [1]
+    c, d = sel.stopped_early
+    assert (c.file, c.style, c.seed, c.reasons, c.stopped_at_step) == (
+        None, "navy-blazer", 3, (Reason.FACE_CUT_OFF,), 6)
+    assert (d.seed, d.reasons, d.stopped_at_step) == (None, (Reason.NO_FACE,), None)
+    assert len(sel.rejected) == 3
+    assert to_selection(_results(), ["a"], cal).stopped_early == ()
+
+
+def test_a_stopped_record_without_a_reason_code_is_a_typed_error():
+    cal = calibrate([])
+    with pytest.raises(InputError, match="not a reason code"):
+        to_selection(_results(), [], cal, [{"settings": {"early_rejected": "gremlins"}}])
