@@ -99,6 +99,13 @@ class RetentionSchedule(_Frozen):
     )
 
 
+def _user_data_dir() -> Path:
+    """$XDG_DATA_HOME, else ~/.local/share: one private place per user, not the working dir."""
+    import os
+
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+
+
 class Settings(BaseSettings):
     """Process settings for the service, the workers and the CLI (env prefix ``HEADSHOTS_``).
 
@@ -108,7 +115,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HEADSHOTS_", env_nested_delimiter="__",
                                       extra="ignore")
 
-    data_dir: Path = Field(Path("headshots-data"), description="database, blobs, keys, scratch")
+    data_dir: Path = Field(
+        default_factory=lambda: _user_data_dir() / "headshots",
+        description="database, blobs, keys, scratch (default: the user's data folder)",
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/headshots.db"
     )

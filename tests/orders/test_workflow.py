@@ -39,7 +39,7 @@ def test_a_whole_order_on_the_tiny_model(workflow, store, tiny):
             assert head.startswith(b"HSE1") and b"PNG" not in head and b"JFIF" not in head
     report = json.loads(store.get(order_id, blobkeys.result(order_id, "delivery",
                                                              "report.json")))
-    assert report  # decrypts with the order's key
+    assert len(report["candidates"]) == 6  # decrypts with the order's key; every candidate
     kinds = [e.kind for e in read_events(store, order_id)]
     assert kinds.count("stage_started") == 7 and kinds.count("stage_done") == 7
     assert "progress" in kinds
@@ -140,3 +140,18 @@ def test_changed_settings_never_match_an_earlier_order(workflow, tiny):
     assert workflow.find_resumable("local", b.digest(), "p1") is None
     assert workflow.find_resumable("local", a.digest(), "p2") is None
     assert np.isfinite(1.0)
+
+
+def test_candidates_stopped_early_are_in_every_report(workflow, store, tiny):
+    order_id = workflow.create_order(tiny_params(tiny["sd15"], early_reject=True), consent())
+    add_photos(workflow, order_id)
+    workflow.start(order_id)
+    workflow.advance(order_id)
+    workflow.approve(order_id, force=True)
+    assert workflow.advance(order_id).status == "delivered"
+    gen = workflow.stage_runs(order_id)["generate"].result
+    assert gen["stopped_early"] == 6 and gen["candidates"] == 0  # noise has no face
+    report = json.loads(store.get(order_id, blobkeys.result(order_id, "delivery",
+                                                             "report.json")))
+    stopped = [c for c in report["candidates"] if c.get("stopped_early")]
+    assert len(stopped) == 6 and {tuple(c["reasons"]) for c in stopped} == {("no_face",)}

@@ -17,8 +17,9 @@ from headshots.orders._context import Cancelled, Runtime, StageContext
 from headshots.orders._events import Event, EventSink, Listener, read_events
 from headshots.orders._lease import describe_owner, make_owner
 from headshots.orders._params import OrderParams
-from headshots.orders._photos import StoredPhoto
+from headshots.orders._photos import StoredPhoto, fingerprint
 from headshots.orders._retention import delete_order, due_dates, purge, receipts
+from headshots.orders._views import order_summary
 from headshots.orders._workflow import STAGES, StageOutcome, Workflow
 
 __all__ = [
@@ -40,7 +41,9 @@ __all__ = [
     "delete_order",
     "describe_owner",
     "due_dates",
+    "fingerprint",
     "make_owner",
+    "order_summary",
     "purge",
     "read_events",
     "receipts",

@@ -9,6 +9,7 @@ person's file names; ``display_name`` (the only copy of the name) is for their o
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import secrets
@@ -27,7 +28,7 @@ from headshots.store import Store, blobkeys
 from headshots.store._models import PhotoRow
 from headshots.types import Reason
 
-__all__ = ["StoredPhoto", "store_photo", "load_results", "photo_rows", "set_report",
+__all__ = ["StoredPhoto", "fingerprint", "store_photo", "load_results", "photo_rows", "set_report",
            "result_to_bytes", "result_from_bytes"]
 
 STORE_MAX_SIDE = 3072  # enough for a 1024 px SDXL crop from the head-and-shoulders region
@@ -41,6 +42,14 @@ class StoredPhoto:
     accepted: bool
     reasons: tuple[str, ...]
     detail: str
+
+
+def fingerprint(files: list[tuple[str, bytes]]) -> str:
+    """One hash for a set of (name, bytes): the same selfies give the same order back."""
+    h = hashlib.sha256()
+    for name, data in sorted(files):
+        h.update(hashlib.sha256(name.encode()).digest() + hashlib.sha256(data).digest())
+    return h.hexdigest()
 
 
 def result_to_bytes(result: PhotoResult) -> bytes:

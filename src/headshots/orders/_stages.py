@@ -19,6 +19,7 @@ from headshots.orders._context import StageContext
 from headshots.orders._photos import set_report
 from headshots.store import blobkeys
 from headshots.store._models import CandidateRow, OrderRow
+from headshots.types import Reason
 
 __all__ = ["STAGE_FUNCTIONS", "model_arch", "native_resolution"]
 
@@ -47,6 +48,11 @@ def run_check(ctx: StageContext) -> dict[str, Any]:
     ctx.store.put(ctx.order_id, blobkeys.intake(ctx.order_id, "report.json"),
                   report.to_json().encode(), "intake_report")
     accepted = [p.file for p in report.accepted]
+    need = ctx.params.train_config().min_photos
+    if len(accepted) < need:  # even an explicitly allowed unready set needs this many
+        raise PhotoSetError(f"only {len(accepted)} of the photos are usable; training needs at "
+                            f"least {need} (8-20 recommended)",
+                            "add more usable photos, then start again")
     if not report.set.ready and not ctx.params.allow_unready:
         advice = report.set.advice[0] if report.set.advice else "add more usable photos"
         raise PhotoSetError(f"the photos are not ready to train ({len(accepted)} accepted): "
@@ -73,9 +79,9 @@ def run_prepare(ctx: StageContext) -> dict[str, Any]:
     crops = prepare_crops(report, sources, ctx.runtime.backend(), ctx.scratch / "crops",
                           IntakeConfig(crop_resolution=res))
     for i, path in enumerate(crops):
-        photo_id = _PHOTO_ID.search(path.stem)
-        assert photo_id is not None, path.name  # crops are named after their photo
-        ctx.store.put_file(ctx.order_id, blobkeys.crop(ctx.order_id, photo_id.group()), path,
+        found = _PHOTO_ID.search(path.stem)
+        assert found is not None, path.name  # crops are named after their photo
+        ctx.store.put_file(ctx.order_id, blobkeys.crop(ctx.order_id, found.group()), path,
                            "crop")
         ctx.progress(len(accepted) + i + 1, 2 * len(accepted), "training crops")
     manifest = ctx.scratch / "crops" / "manifest.json"
@@ -302,7 +308,10 @@ def run_deliver(ctx: StageContext) -> dict[str, Any]:
     keys = {r.request_id: r.blob_key for r in candidate_rows(ctx, "candidates")}
     records = []
     for c in report["candidates"]:
-        if c.get("stopped_early") or not c.get("file"):
+        if c.get("stopped_early"):
+            records.append(CandidateRecord.stopped(
+                Reason(c["reasons"][0]), style=c["style"], seed=c["seed"],
+                step=c.get("stopped_at_step")))
             continue
         path = folder / c["file"]
         if c["selected"]:

@@ -18,6 +18,7 @@ import secrets
 import traceback
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -341,6 +342,23 @@ class Workflow:
             return StageOutcome(stage, "failed", error)
         self._set_status(lease.order_id, "queued", error=error)
         return StageOutcome(stage, "retry", error)
+
+    def export(self, order_id: str, folder: Path) -> list[Path]:
+        """Copy the delivered headshots (decrypted) into ``folder``: the person's own copy,
+        which the retention schedule does not reach."""
+        from headshots.store import blobkeys
+
+        order = self._require(order_id, "delivered")
+        prefix = blobkeys.group_prefix(order.id, "results") + "delivery/"
+        written = []
+        for key in self.store.keys(order_id, prefix):
+            path = folder / key[len(prefix):]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(self.store.get(order_id, key))
+            tmp.replace(path)
+            written.append(path)
+        return written
 
     # -- helpers ---------------------------------------------------------------------------
     def _set_status(self, order_id: str, status: str, **values: Any) -> None:
