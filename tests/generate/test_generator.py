@@ -91,3 +91,16 @@ def test_replay_generator_serves_real_photos(tmp_path):
     gen = ReplayGenerator(files)
     cands, records = generate_candidates(gen, _requests(5), tmp_path / "c")
     assert len(cands) == 5 and records[3]["settings"]["replay_of"] == files[0].name
+
+
+def test_a_cached_base_pipeline_never_keeps_the_previous_lora(tiny, loras):
+    from headshots.finetune import load_base_model
+
+    req = _requests(1)
+    plain = DiffusersGenerator(tiny["sd15"], device="cpu").generate(req)[0].pixels
+    model = load_base_model(tiny["sd15"])  # as a GPU worker keeps it between orders
+    first = DiffusersGenerator(model, lora=loras["sd15"], device="cpu").generate(req)[0].pixels
+    again = DiffusersGenerator(model, lora=loras["sd15"], device="cpu").generate(req)[0].pixels
+    assert np.array_equal(first, again)  # swapping in a LoRA again works
+    after = DiffusersGenerator(model, device="cpu").generate(req)[0].pixels
+    assert np.array_equal(after, plain) and not np.array_equal(first, plain)

@@ -97,3 +97,13 @@ def test_checker_warning_stays_off_the_terminal(tiny):
         root.removeHandler(catch)
     assert not [m for m in seen if "NSFW" in m]
     assert root.level == level  # quiet only while the checker runs
+
+
+def test_a_checker_without_its_image_processor_is_a_clear_error(tiny):
+    from headshots.errors import BaseModelError
+
+    model = load_base_model(tiny["sd15"])
+    model.pipe.register_modules(feature_extractor=None)
+    with pytest.raises(BaseModelError, match="no feature_extractor.*safety checker off"):
+        DiffusersGenerator(model, device="cpu")
+    DiffusersGenerator(model, device="cpu", config=GenerateConfig(safety_checker=False))

@@ -27,6 +27,7 @@ from headshots.types import Reason
 __all__ = ["DiffusersGenerator", "EarlyCheck"]
 
 EarlyCheck = Callable[[np.ndarray], Reason | None]
+_ADAPTER = "person"
 _CPU_PARAMETER_LIMIT = 50_000_000  # a real-size UNet on a CPU takes minutes per image
 
 
@@ -63,10 +64,13 @@ class DiffusersGenerator:
         pipe = self.model.pipe
         with quiet_libraries():
             self.safety = self._place_modules(pipe)
+            # a cached base pipeline may still carry the previous person's LoRA: never reuse it
+            if any(_ADAPTER in names for names in pipe.get_list_adapters().values()):
+                pipe.delete_adapters(_ADAPTER)
             if lora_file is not None:
                 pipe.load_lora_weights(str(lora_file.parent), weight_name=lora_file.name,
-                                       adapter_name="person")
-                pipe.set_adapters(["person"], adapter_weights=[config.lora_scale])
+                                       adapter_name=_ADAPTER)
+                pipe.set_adapters([_ADAPTER], adapter_weights=[config.lora_scale])
             # diffusers 0.42 already defaults to SDPA; set it so a model saved with another
             # processor (or an older diffusers) cannot silently fall back to slow attention
             pipe.unet.set_attn_processor(AttnProcessor2_0())
