@@ -104,3 +104,10 @@ def test_a_cached_base_pipeline_never_keeps_the_previous_lora(tiny, loras):
     assert np.array_equal(first, again)  # swapping in a LoRA again works
     after = DiffusersGenerator(model, device="cpu").generate(req)[0].pixels
     assert np.array_equal(after, plain) and not np.array_equal(first, plain)
+
+
+def test_loading_and_generating_print_nothing(tiny, loras, capsys):
+    gen = DiffusersGenerator(tiny["sd15"], lora=loras["sd15"], device="cpu")
+    gen.generate(_requests(1))
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""  # no loading bars, no library warnings

@@ -19,17 +19,27 @@ _LOGGERS = ("diffusers", "transformers", "peft")
 
 @contextlib.contextmanager
 def quiet_libraries() -> Iterator[None]:
-    """Raise the diffusers / transformers / peft loggers to ERROR for the block (their
-    warnings, e.g. the checker's 'black image will be returned', are ours to report)."""
+    """Raise the diffusers / transformers / peft loggers to ERROR and hide their progress bars
+    for the block (their warnings, e.g. the checker's 'black image will be returned', and
+    loading bars are ours to report)."""
+    from diffusers.utils import logging as dlog
+    from transformers.utils import logging as tlog
+
     loggers = [logging.getLogger(name) for name in _LOGGERS]
     levels = [lg.level for lg in loggers]
+    bars = [(lib, lib.is_progress_bar_enabled()) for lib in (dlog, tlog)]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
+    for lib, _ in bars:
+        lib.disable_progress_bar()
     try:
         yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
+        for lib, enabled in bars:
+            if enabled:
+                lib.enable_progress_bar()
 
 
 class SafetyChecker:
