@@ -176,3 +176,20 @@ def test_early_rejection_in_half_precision(tiny):
                              early_check=lambda image: Reason.NO_FACE)
     out = gen.generate(make_requests(2))
     assert [g.info["early_rejected"] for g in out] == ["no_face", "no_face"]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("arch", ["sd15", "sdxl"])
+def test_auto_on_a_gpu_is_fp16_with_an_fp32_vae(tiny, loras, arch):
+    gen = DiffusersGenerator(tiny[arch], lora=loras[arch], device="auto")
+    pipe = gen.model.pipe
+    assert gen.device.type == "cuda" and gen.precision == "fp16"
+    assert pipe.unet.dtype == torch.float16 and pipe.vae.dtype == torch.float32
+    assert pipe.unet.device.type == "cuda"
+    if gen.safety is not None:
+        assert gen.safety.checker.device.type == "cuda"
+    cpu = DiffusersGenerator(tiny[arch], lora=loras[arch], device="cpu")
+    reqs = make_requests(2, steps=2)
+    for a, b in zip(gen.generate(reqs), cpu.generate(reqs), strict=True):
+        assert a.pixels is not None  # same seeds, same noise: close to the CPU's fp32 image
+        assert np.abs(a.pixels.astype(int) - b.pixels.astype(int)).max() <= 16
