@@ -7,6 +7,7 @@ The tree (catch the narrowest you can handle)::
     │   ├── ImageError             one image cannot be used; .reason is a Reason code
     │   ├── PhotoSetError          the set as a whole cannot be used (too few, no majority)
     │   ├── ConfigError            a setting has a bad value (names argument and value)
+    │   │   └── StaleCandidatesError  an output folder holds candidates made with other settings
     │   ├── BaseModelError         base model missing, unreadable or of an unsupported kind
     │   ├── NotFoundError          a run, order, file or checkpoint that was named does not exist
     │   ├── ConsentError           no (or an outdated) consent record: nothing is collected
@@ -33,6 +34,7 @@ __all__ = [
     "ImageError",
     "PhotoSetError",
     "ConfigError",
+    "StaleCandidatesError",
     "BaseModelError",
     "NotFoundError",
     "ConsentError",
@@ -81,6 +83,13 @@ class PhotoSetError(InputError):
 
 class ConfigError(InputError):
     pass
+
+
+class StaleCandidatesError(ConfigError):
+    """Candidates already in the folder were made with another model, LoRA or settings;
+    mixing them in would judge and deliver images the order did not ask for."""
+
+    http_status = 409
 
 
 class BaseModelError(InputError):

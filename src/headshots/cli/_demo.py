@@ -91,7 +91,7 @@ def _tiny_run(out: Path, paths: object) -> None:
     gen = diffusers_generator(str(model), run.root, "cpu", early=False)
     requests = make_requests("corporate-grey,navy-blazer", None, None, 4, 0, "person", "sks",
                              64, 4, None, "sd15")
-    run_generation(gen, requests, run.candidates, 4)
+    run_generation(gen, requests, run.candidates, 4, refresh=True)  # retrained from scratch
     results, selected, calibration = judge_folder(load_candidates(run.candidates),
                                                   reference_images(crops), 100, 1)
     print_summary(results, selected, calibration)
