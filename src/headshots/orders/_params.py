@@ -42,7 +42,11 @@ class OrderParams(BaseModel):
     sample_steps: int | None = Field(None, ge=1, le=200)
     guidance: float | None = Field(None, ge=0, le=30)
     early_reject: bool = True
-    mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
+    mixed_precision: Literal["auto", "no", "fp16", "bf16"] = Field(
+        "auto", description="training precision")
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = Field(
+        "auto", description="generation precision (auto: fp16 on a GPU, fp32 on the CPU)")
+    safety_checker: bool = Field(True, description="run the model's safety checker, if any")
     allow_unready: bool = Field(False, description="train even if the check says not ready")
     train_overrides: dict[str, Any] = Field(
         default_factory=dict, description="further TrainConfig fields (advanced and tests)"
@@ -82,6 +86,11 @@ class OrderParams(BaseModel):
                 raise params_error(exc, prefix="custom_styles.") from None
             catalog[style.id] = style
         return list(pick_styles(catalog, list(self.styles)))
+
+    def generate_config(self) -> Any:
+        from headshots.generate import GenerateConfig
+
+        return GenerateConfig(precision=self.precision, safety_checker=self.safety_checker)
 
     def validate_all(self) -> OrderParams:
         """Everything that can be checked without loading a model: styles exist, training

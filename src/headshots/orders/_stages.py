@@ -207,8 +207,8 @@ def _generate(ctx: StageContext, area: str, count: int, seed: int, early: bool) 
                              guidance=ctx.params.guidance)
     check = face_early_check(ctx.runtime.backend()) if early else None
     generator = DiffusersGenerator(ctx.runtime.load_model(ctx.params.base_model),
-                                   lora=restore_lora(ctx), device=ctx.runtime.device,
-                                   early_check=check)
+                                   lora=restore_lora(ctx), config=ctx.params.generate_config(),
+                                   device=ctx.runtime.device, early_check=check)
 
     def tick(done: int, total: int, _name: str) -> None:
         nonlocal offset
