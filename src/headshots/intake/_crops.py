@@ -45,6 +45,7 @@ class CropInfo:
     scaled_size: tuple[int, int]  # (height, width) of the photo levelled and scaled like the crop
     crop_top_left: tuple[int, int]  # (top, left) of the crop window in that scaled photo
     scale: float  # crop pixels per photo pixel; > 1 means the crop was enlarged
+    angle: float = 0.0  # degrees the photo was turned to level the eyes
 
     @property
     def upscaled(self) -> bool:
@@ -63,6 +64,7 @@ class CropInfo:
             file=str(data["file"]), resolution=int(data["resolution"]),
             original_size=_pair(data["original_size"]), scaled_size=_pair(data["scaled_size"]),
             crop_top_left=_pair(data["crop_top_left"]), scale=float(data["scale"]),
+            angle=float(data.get("angle", 0.0)),
         )
 
 
@@ -112,6 +114,7 @@ def crop_geometry(matrix: np.ndarray, width: int, height: int, size: int,
         scaled_size=(round(hi[1] - lo[1]), round(hi[0] - lo[0])),
         crop_top_left=(max(0, round(top)), max(0, round(left))),
         scale=round(float(np.hypot(lin[0, 0], lin[0, 1])), 4),
+        angle=round(float(np.degrees(np.arctan2(lin[1, 0], lin[0, 0]))), 3),
     )
 
 
