@@ -97,7 +97,9 @@ def run(
         console.print("prepare: done earlier, skipped")
     else:
         say("check and prepare")
-        _prepare(selfies, out, resolution or 512)
+        from headshots.finetune import native_resolution
+
+        _prepare(selfies, out, resolution or native_resolution(base_model) or 512)
         report = json.loads(paths.intake_report.read_text())["set"]
         if not report["ready"] and not allow_unready:
             raise PhotoSetError(

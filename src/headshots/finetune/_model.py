@@ -20,12 +20,17 @@ NATIVE_RESOLUTION = {"sd15": 512, "sdxl": 1024}
 
 
 def native_resolution(source: str | Path) -> int | None:
-    """The size a local diffusers folder trains at, read from model_index.json without loading
-    any weights (prepare crops before the model is loaded); None when it cannot tell."""
+    """The size a model trains at, read from its model_index.json without loading any weights
+    (so crops can be prepared before the model is loaded); None when it cannot tell."""
     index = Path(source) / "model_index.json"
     try:
-        cls = json.loads(index.read_text()).get("_class_name", "")
-    except (OSError, ValueError, AttributeError):
+        if index.is_file():
+            cls = json.loads(index.read_text()).get("_class_name", "")
+        else:  # a hub id: only the small index file is fetched
+            from diffusers import DiffusionPipeline
+
+            cls = DiffusionPipeline.load_config(str(source)).get("_class_name", "")
+    except Exception:  # noqa: BLE001 - unknown is an answer here; loading reports the cause
         return None
     arch = SUPPORTED.get(cls)
     return NATIVE_RESOLUTION[arch] if arch else None
