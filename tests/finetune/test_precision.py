@@ -41,7 +41,7 @@ def test_mixed_precision_trains_validates_saves_and_reloads(tmp_path, tiny, crop
     assert unet.conv_in.weight.dtype == HALF[mp]  # frozen weights really were half precision
     lora = {n: p for n, p in unet.named_parameters() if p.requires_grad}
     assert lora and all(p.dtype == torch.float32 for p in lora.values())
-    assert model.pipe.vae.dtype == (torch.bfloat16 if mp == "bf16" else torch.float32)
+    assert model.pipe.vae.dtype == torch.float32  # SDXL's overflows in fp16; it runs rarely
     assert all(torch.isfinite(torch.tensor(report["loss"])))
     fresh = DiffusionPipeline.from_pretrained(str(tiny[arch]))
     fresh.load_lora_weights(str(result.lora.parent), weight_name=LORA_NAME, adapter_name="p")

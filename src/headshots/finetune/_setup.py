@@ -31,17 +31,18 @@ def add_adapters(model: LoadedModel, config: TrainConfig) -> None:
 def place(model: LoadedModel, config: TrainConfig, dev: torch.device, dtype: torch.dtype,
           use_checkpointing: bool) -> None:
     """Frozen weights in the autocast dtype (as diffusers' scripts cast them to weight_dtype),
-    trained LoRA weights in fp32 (their optimizer needs the precision). The VAE stays fp32 in
-    an fp16 run: SDXL's VAE overflows in fp16 (its config says force_upcast), and the VAE only
-    runs to cache latents and decode validation portraits, so it costs little. Done the same way
-    on the CPU when mixed precision is asked for there."""
+    trained LoRA weights in fp32 (their optimizer needs the precision). The VAE stays fp32, as
+    in diffusers' SDXL script: SDXL's VAE overflows in fp16 (its config says force_upcast), bf16
+    latents would lose precision once for the whole run, and the VAE only runs to cache the
+    latents and to decode validation portraits, so fp32 costs little. Done the same way on the
+    CPU when mixed precision is asked for there."""
     unet, vae = model.pipe.unet, model.pipe.vae
     if use_checkpointing:
         unet.enable_gradient_checkpointing()
     unet.to(dev)
     if dtype != torch.float32:
         unet.to(dtype=dtype)
-    vae.to(dev, dtype=torch.bfloat16 if dtype == torch.bfloat16 else torch.float32)
+    vae.to(dev, dtype=torch.float32)
     for enc in model.text_encoders:
         enc.to(dev)
         if dtype != torch.float32:
