@@ -51,7 +51,8 @@ def test_prepare_writes_crops_report_and_sheet(tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(app, ["prepare", str(folder), "--out", str(out), "--resolution", "128"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (out / "crops").iterdir()) == ["001-obama.png", "002-obama3.png"]
+    assert sorted(p.name for p in (out / "crops").iterdir()) == ["001-obama.png", "002-obama3.png",
+                                                                 "crops.json"]
     assert json.loads((out / "intake" / "report.json").read_text())["set"]["accepted"] == 2
     assert (out / "intake" / "sheet.png").exists()
 

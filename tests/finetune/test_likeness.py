@@ -18,3 +18,25 @@ def test_choose_checkpoint_rules():
     assert choose_checkpoint([(10, 0.6), (20, None)])[0] == 10
     step, why = choose_checkpoint([(10, None), (20, None)])
     assert step == 20 and "last checkpoint" in why
+
+
+def test_public_names_of_finetune_and_intake_exist():
+    import importlib
+
+    for package in ("headshots.finetune", "headshots.intake"):
+        module = importlib.import_module(package)
+        assert len(set(module.__all__)) == len(module.__all__)
+        for name in module.__all__:
+            assert hasattr(module, name), f"{package}.{name}"
+    from headshots.finetune import _data, _export, _precision, _sample, _setup, _validation
+
+    for module in (_data, _export, _precision, _sample, _setup, _validation):
+        assert all(hasattr(module, n) for n in module.__all__), module.__name__
+
+
+def test_references_given_at_scoring_time_replace_the_default_ones(backend, photos):
+    scorer = FaceLikenessScorer(backend, [photos["biden"]])
+    own = scorer.score([photos["obama2"]], [photos["obama"], photos["obama3"]])
+    default = scorer.score([photos["obama2"]])
+    assert own.likeness > 0.5 > default.likeness
+    assert scorer.score([photos["obama2"]], []).likeness is None  # no references: unmeasured

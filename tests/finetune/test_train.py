@@ -90,8 +90,9 @@ class KnownScores:
     def __init__(self, values):
         self.values = list(values)
 
-    def score(self, images):
+    def score(self, images, references=None):
         assert len(images) == 1 and images[0].shape == (64, 64, 3)
+        assert references is not None and len(references) == 4  # too few to hold any out
         return LikenessScore(likeness=self.values.pop(0), faces_found=1, images=1)
 
 
@@ -152,8 +153,11 @@ def test_clear_errors(tmp_path, tiny, crops):
     with pytest.raises(PhotoSetError, match="at least 4"):
         train_lora(tmp_path, tiny["sd15"], tmp_path / "r", TrainConfig(steps=2), device="cpu")
     with pytest.raises(ConfigError, match="holds no checkpoint"):
-        train_lora(crops, tiny["sd15"], tmp_path / "r2", TrainConfig(steps=2), device="cpu",
-                   resume=True)
+        train_lora(crops, tiny["sd15"], tmp_path / "r2", TrainConfig(steps=2, resolution=64),
+                   device="cpu", resume=True)
+    with pytest.raises(ConfigError, match=r"4 of 4 images .* smaller \(64 px\) than the "
+                       r"training size of 512 px — prepare the crops at 512 px"):
+        train_lora(crops, tiny["sd15"], tmp_path / "r3", TrainConfig(steps=2), device="cpu")
 
 
 def test_device_rules():

@@ -116,6 +116,12 @@ def _prepare(folder: Path, out: Path, resolution: int) -> None:
         f"{len(crops)} training crops ({resolution}×{resolution}) in {paths.crops}; "
         f"report {paths.intake_report}; sheet {paths.intake_sheet}"
     )
+    if crops.upscaled:
+        console.print(
+            f"[yellow]note[/]: {len(crops.upscaled)} photo(s) had too few pixels around the face "
+            f"for {resolution} px crops and were enlarged (they train softer; see "
+            f"{crops.manifest.name}) — closer or higher-resolution selfies help"
+        )
 
 
 @app.command()

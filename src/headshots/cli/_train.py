@@ -19,15 +19,19 @@ from headshots.cli._common import console, friendly_errors
 
 
 def crops_for_training(photos: Path, run: Path, resolution: int) -> Path:
-    """A folder of crops: ``photos`` itself when it already holds square crops (or is a run
-    folder with crops/), else the selfies are checked and prepared into ``run``/crops."""
+    """A folder of crops: ``photos`` itself when it already holds square crops or a crop
+    manifest (or is a run folder with crops/), else the selfies are checked and prepared into
+    ``run``/crops."""
     from PIL import Image
 
     from headshots.cli._intake import _prepare, list_photos
+    from headshots.intake import CROP_MANIFEST
     from headshots.store.paths import RunPaths
 
     if (photos / "crops").is_dir():
         return photos / "crops"
+    if (photos / CROP_MANIFEST).is_file():  # written by `headshots prepare`
+        return photos
     files = list_photos(photos)
     pngs = [p for _, p in files if p.suffix.lower() == ".png"]
     if pngs and len(pngs) == len(files):
@@ -67,9 +71,14 @@ def train(
 
     from headshots.errors import ConfigError
     from headshots.faces import default_backend
-    from headshots.finetune import FaceLikenessScorer, TrainConfig, load_base_model, train_lora
+    from headshots.finetune import (
+        NATIVE_RESOLUTION,
+        FaceLikenessScorer,
+        TrainConfig,
+        load_base_model,
+        train_lora,
+    )
     from headshots.finetune._data import list_images
-    from headshots.media import decode_image
 
     try:
         config = TrainConfig(
@@ -84,17 +93,17 @@ def train(
         raise ConfigError(f"--{'-'.join(str(x) for x in err['loc'])}: {err['msg']}",
                           "see headshots train --help") from None
     model = load_base_model(base_model)
-    res = config.resolution or (512 if model.arch == "sd15" else 1024)
+    res = config.resolution or NATIVE_RESOLUTION[model.arch]
     crops = crops_for_training(photos, out, res)
-    references = [decode_image(p).pixels for p in list_images(crops)]
-    scorer = FaceLikenessScorer(default_backend(), references)
-    console.print(f"training a {model.arch} LoRA on {len(references)} crops from {crops}")
+    count = len(list_images(crops))
+    scorer = FaceLikenessScorer(default_backend())  # the trainer picks the reference photos
+    console.print(f"training a {model.arch} LoRA on {count} crops from {crops} at {res} px")
     with Progress(
         TextColumn("training"), BarColumn(), MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), TimeRemainingColumn(),
         console=console,
     ) as progress:
-        task = progress.add_task("", total=config.total_steps(len(references)), loss=0.0)
+        task = progress.add_task("", total=config.total_steps(count), loss=0.0)
 
         def tick(step: int, total: int, loss: float) -> None:
             progress.update(task, completed=step, total=total, loss=loss)
@@ -104,7 +113,14 @@ def train(
     report = result.report
     if report.get("resumed_from"):
         console.print(f"resumed from step {report['resumed_from']}")
+    if report.get("upscaled_crops"):
+        console.print(f"[yellow]note[/]: {report['upscaled_crops']} crop(s) were enlarged from a "
+                      f"small face; closer or higher-resolution selfies train sharper")
+    judged = report["validation"]
+    console.print(f"checkpoints judged on {len(judged['styles'])} styles against "
+                  + ("held-out selfies" if judged["held_out"] else "the training crops"))
     console.print(f"chosen checkpoint: step {report['chosen_checkpoint']} "
                   f"({report['chosen_because']})")
-    console.print(f"LoRA: {result.lora}\nreport: {out / 'train' / 'train_report.json'}; "
+    console.print(f"LoRA: {result.lora}\nkohya copy (ComfyUI, AUTOMATIC1111): {result.kohya}\n"
+                  f"report: {out / 'train' / 'train_report.json'}; "
                   f"plot: {out / 'train' / 'training.png'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,33 +22,48 @@ class LikenessScore:
 
 
 class LikenessScorer(Protocol):
-    def score(self, images: Sequence[np.ndarray]) -> LikenessScore: ...
+    """Scores generated ``images`` against ``references`` (the person's photos the trainer
+    chose: held-out selfies when there are enough, else the training crops); None: the
+    scorer's own default references."""
+
+    def score(self, images: Sequence[np.ndarray],
+              references: Sequence[np.ndarray] | None = None) -> LikenessScore: ...
 
 
 class FaceLikenessScorer:
     """Scores images against the person's own photos with the face backend's identity
     embedding: likeness = 1 - mean distance to the reference embeddings."""
 
-    def __init__(self, backend: FaceBackend, references: Sequence[np.ndarray]) -> None:
+    def __init__(self, backend: FaceBackend, references: Sequence[np.ndarray] = ()) -> None:
         self.backend = backend
-        embeddings = []
-        for image in references:
-            faces = backend.analyse(image, hands=False, mask=False).faces
-            if faces:
-                embeddings.append(backend.embed(image, faces[0]))
-        self.references = np.stack(embeddings) if embeddings else np.zeros((0, 128), np.float32)
+        self._cache: dict[str, np.ndarray | None] = {}
+        self.references = self._embed_all(references)
 
-    def distance(self, image: np.ndarray) -> float | None:
-        if not len(self.references):
+    def _embed(self, image: np.ndarray) -> np.ndarray | None:
+        key = hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest() + str(image.shape)
+        if key not in self._cache:  # references are embedded once, not at every checkpoint
+            faces = self.backend.analyse(image, hands=False, mask=False).faces
+            self._cache[key] = self.backend.embed(image, faces[0]) if faces else None
+        return self._cache[key]
+
+    def _embed_all(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        found = [e for e in (self._embed(im) for im in images) if e is not None]
+        return np.stack(found) if found else np.zeros((0, 128), np.float32)
+
+    def distance(self, image: np.ndarray, references: np.ndarray | None = None) -> float | None:
+        refs = self.references if references is None else references
+        if not len(refs):
             return None
         faces = self.backend.analyse(image, hands=False, mask=False).faces
         if not faces:
             return None
         vec = self.backend.embed(image, faces[0])
-        return float(np.linalg.norm(self.references - vec, axis=1).mean())
+        return float(np.linalg.norm(refs - vec, axis=1).mean())
 
-    def score(self, images: Sequence[np.ndarray]) -> LikenessScore:
-        dists = [d for d in (self.distance(im) for im in images) if d is not None]
+    def score(self, images: Sequence[np.ndarray],
+              references: Sequence[np.ndarray] | None = None) -> LikenessScore:
+        refs = None if references is None else self._embed_all(references)
+        dists = [d for d in (self.distance(im, refs) for im in images) if d is not None]
         value = float(np.clip(1.0 - np.mean(dists), 0.0, 1.0)) if dists else None
         return LikenessScore(likeness=value, faces_found=len(dists), images=len(images))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,28 @@ import torch
 
 from headshots.errors import BaseModelError
 
-__all__ = ["SUPPORTED", "LoadedModel", "load_base_model", "encode_prompts"]
+__all__ = ["SUPPORTED", "NATIVE_RESOLUTION", "LoadedModel", "load_base_model", "encode_prompts",
+           "model_fingerprint", "native_resolution"]
 
 SUPPORTED = {"StableDiffusionPipeline": "sd15", "StableDiffusionXLPipeline": "sdxl"}
+NATIVE_RESOLUTION = {"sd15": 512, "sdxl": 1024}
+
+
+def native_resolution(source: str | Path) -> int | None:
+    """The size a model trains at, read from its model_index.json without loading any weights
+    (so crops can be prepared before the model is loaded); None when it cannot tell."""
+    index = Path(source) / "model_index.json"
+    try:
+        if index.is_file():
+            cls = json.loads(index.read_text()).get("_class_name", "")
+        else:  # a hub id: only the small index file is fetched
+            from diffusers import DiffusionPipeline
+
+            cls = DiffusionPipeline.load_config(str(source)).get("_class_name", "")
+    except Exception:  # noqa: BLE001 - unknown is an answer here; loading reports the cause
+        return None
+    arch = SUPPORTED.get(cls)
+    return NATIVE_RESOLUTION[arch] if arch else None
 
 
 @dataclass
@@ -69,8 +89,11 @@ def load_base_model(source: str | Path, dtype: torch.dtype = torch.float32) -> L
             f"base model {source} does not exist",
             "pass a local diffusers folder, or a hub id like org/name on a machine with internet",
         )
+    from headshots.finetune._quiet import quiet_libraries
+
     try:
-        pipe = DiffusionPipeline.from_pretrained(str(source), dtype=dtype)
+        with quiet_libraries():
+            pipe = DiffusionPipeline.from_pretrained(str(source), dtype=dtype)
     except Exception as exc:  # noqa: BLE001 - any loader failure is the model's fault, say which
         raise BaseModelError(f"base model {source} could not be loaded ({exc})",
                              "check the folder is complete, or the hub id and your connection") \
@@ -82,6 +105,24 @@ def load_base_model(source: str | Path, dtype: torch.dtype = torch.float32) -> L
             "use an SD1.5-family or SDXL model",
         )
     return LoadedModel(pipe=pipe, arch=arch, source=str(source))
+
+
+def model_fingerprint(model: LoadedModel) -> str:
+    """A cheap identity of the base model's weights: every tensor's name and shape and its first
+    256 values, for the UNet, VAE and text encoders (LoRA layers left out), so a resume can
+    tell that the model it continues on is the one it started on."""
+    digest = hashlib.sha256(model.arch.encode())
+    modules = {"unet": model.pipe.unet, "vae": model.pipe.vae}
+    modules.update({f"text_encoder{i}": e for i, e in enumerate(model.text_encoders)})
+    for part, module in modules.items():
+        for name, tensor in module.state_dict().items():
+            if "lora_" in name:
+                continue
+            name = name.replace(".base_layer.", ".")  # peft's wrapper of a targeted layer
+            digest.update(f"{part}.{name}{tuple(tensor.shape)}".encode())
+            head = tensor.detach().reshape(-1)[:256].to("cpu", torch.float32)
+            digest.update(head.numpy().tobytes())
+    return digest.hexdigest()
 
 
 def encode_prompts(

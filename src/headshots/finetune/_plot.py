@@ -28,7 +28,9 @@ def plot_training(report: dict[str, Any], path: Path) -> Path:
     cps = report["checkpoints"]
     steps = [c["step"] for c in cps if c["likeness"] is not None]
     values = [c["likeness"] for c in cps if c["likeness"] is not None]
-    ax2.set_title("Likeness of validation portraits")
+    refs = report.get("validation", {}).get("references")
+    against = {"held_out": " to held-out selfies", "training_crops": " to the training crops"}
+    ax2.set_title("Likeness of styled portraits" + against.get(refs or "", ""), fontsize=11)
     ax2.set_xlabel("checkpoint step")
     ax2.set_ylabel("likeness (1 - identity distance)")
     if values:

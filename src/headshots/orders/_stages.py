@@ -78,17 +78,13 @@ def run_prepare(ctx: StageContext) -> dict[str, Any]:
     res = native_resolution(ctx)
     crops = prepare_crops(report, sources, ctx.runtime.backend(), ctx.scratch / "crops",
                           IntakeConfig(crop_resolution=res))
-    for i, path in enumerate(crops):
-        found = _PHOTO_ID.search(path.stem)
-        assert found is not None, path.name  # crops are named after their photo
-        ctx.store.put_file(ctx.order_id, blobkeys.crop(ctx.order_id, found.group()), path,
-                           "crop")
+    for i, path in enumerate(crops.paths):
+        assert _PHOTO_ID.search(path.stem), path.name  # crops are named after their photo
+        ctx.store.put_file(ctx.order_id, blobkeys.crop(ctx.order_id, path.stem), path, "crop")
         ctx.progress(len(accepted) + i + 1, 2 * len(accepted), "training crops")
-    manifest = ctx.scratch / "crops" / "manifest.json"
-    if manifest.exists():
-        ctx.store.put_file(ctx.order_id, blobkeys.crops_manifest(ctx.order_id), manifest,
-                           "crop_manifest")
-    return {"crops": len(crops), "resolution": res}
+    ctx.store.put_file(ctx.order_id, blobkeys.crops_manifest(ctx.order_id), crops.manifest,
+                       "crop_manifest")
+    return {"crops": len(crops), "resolution": res, "enlarged": len(crops.upscaled)}
 
 
 def restore_crops(ctx: StageContext) -> Path:
@@ -107,7 +103,6 @@ def crop_files(folder: Path) -> list[Path]:
 
 def run_train(ctx: StageContext) -> dict[str, Any]:
     from headshots.finetune import FaceLikenessScorer, train_lora
-    from headshots.pipeline import load_references
     from headshots.store.paths import RunPaths
 
     crops = restore_crops(ctx)
@@ -131,7 +126,7 @@ def run_train(ctx: StageContext) -> dict[str, Any]:
                 ctx.store.delete_prefix(ctx.order_id, key)
 
     config = ctx.params.train_config()
-    scorer = FaceLikenessScorer(ctx.runtime.backend(), load_references(crop_files(crops)))
+    scorer = FaceLikenessScorer(ctx.runtime.backend())  # the trainer picks the references
     model = ctx.runtime.load_model(ctx.params.base_model)
     ctx.progress(0, config.total_steps(len(crop_files(crops))), "training")
     result = train_lora(crops, model, run.root, config, scorer=scorer,

@@ -3,8 +3,8 @@
 ::
 
     orders/<order>/inputs/selfies/<photo>.png       re-encoded, metadata-free upload
-    orders/<order>/inputs/crops/<photo>.png          aligned training crop
-    orders/<order>/inputs/crops/manifest.json        crop geometry (sizes, corners)
+    orders/<order>/inputs/crops/<n>-<photo>.png      aligned training crop
+    orders/<order>/inputs/crops/crops.json           crop geometry (sizes, corners)
     orders/<order>/inputs/intake/...                 intake report, embeddings
     orders/<order>/model/lora.safetensors ...        fine-tuned model, its report
     orders/<order>/model/checkpoints/<step>/<file>   resumable training state
@@ -55,12 +55,13 @@ def selfie(order_id: str, photo_id: str) -> str:
     return _key(order_id, "inputs", "selfies", f"{photo_id}.png")
 
 
-def crop(order_id: str, photo_id: str) -> str:
-    return _key(order_id, "inputs", "crops", f"{photo_id}.png")
+def crop(order_id: str, name: str) -> str:
+    """``name``: the crop's file stem, ``<n>-<photo id>`` (no personal data)."""
+    return _key(order_id, "inputs", "crops", f"{name}.png")
 
 
 def crops_manifest(order_id: str) -> str:
-    return _key(order_id, "inputs", "crops", "manifest.json")
+    return _key(order_id, "inputs", "crops", "crops.json")
 
 
 def intake(order_id: str, name: str) -> str:
