@@ -6,18 +6,38 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from headshots.cli import app
 from headshots.cli._common import console, friendly_errors
+from headshots.cli._options import (
+    DEFAULT_STYLES,
+    BaseModelSource,
+    BatchSize,
+    Candidates,
+    ClassWord,
+    Device,
+    EarlyReject,
+    Guidance,
+    Prompt,
+    Resolution,
+    SampleSteps,
+    Seed,
+    Styles,
+    StylesFile,
+    Token,
+    Verbose,
+)
+from headshots.cli._validate import base_model as check_base_model
+from headshots.cli._validate import identity, lora_folder, output_dir
+from headshots.cli._validate import styles as check_styles
 
 
 @app.command()
 @friendly_errors
-def styles(
-    styles_dir: Path | None = typer.Option(None, "--styles-file", help="Your own YAML styles."),
-) -> None:
+def styles(styles_dir: StylesFile = None, verbose: Verbose = False) -> None:
     """List the styles (wardrobe x backdrop x lighting)."""
     from headshots.generate import load_styles
 
@@ -38,10 +58,16 @@ def progress_bar(label: str) -> Progress:
 def make_requests(style_ids: str, prompt: str | None, styles_file: Path | None, count: int,
                   seed: int, class_word: str, token: str, resolution: int | None,
                   steps: int | None, guidance: float | None, arch: str) -> list[Any]:
-    from headshots.generate import Identity, custom_style, load_styles, pick_styles, plan_requests
+    return plan(check_styles(style_ids, prompt, styles_file), count, seed, token, class_word,
+                resolution, steps, guidance, arch)
 
-    catalog = load_styles(styles_file)
-    chosen = [custom_style(prompt)] if prompt else pick_styles(catalog, style_ids)
+
+def plan(chosen: list[Any], count: int, seed: int, token: str, class_word: str,
+         resolution: int | None, steps: int | None, guidance: float | None, arch: str
+         ) -> list[Any]:
+    """The requests for already validated styles."""
+    from headshots.generate import Identity, plan_requests
+
     res = resolution or (512 if arch == "sd15" else 1024)
     return plan_requests(chosen, Identity(token=token, class_word=class_word), count, seed=seed,
                          size=(res, res), steps=steps, guidance=guidance)
@@ -75,28 +101,35 @@ def diffusers_generator(base_model: str, lora: Path | None, device: str, early: 
 @friendly_errors
 def generate(
     lora: Path | None = typer.Option(None, "--lora", help="Run folder of `headshots train`."),
-    base_model: str = typer.Option(..., "--base-model", help="Diffusers folder or hub id."),
-    style_ids: str = typer.Option("corporate-grey", "--styles", help="Comma-separated ids."),
-    prompt: str | None = typer.Option(None, "--prompt", help="A custom look instead of styles."),
-    styles_file: Path | None = typer.Option(None, "--styles-file", help="Your own YAML styles."),
-    count: int = typer.Option(8, "--count", min=1, help="Candidates to make."),
+    base_model: BaseModelSource = ...,  # type: ignore[assignment]
     out: Path = typer.Option(..., "--out", help="Folder for candidates + index.jsonl."),
-    seed: int = typer.Option(0),
-    class_word: str = typer.Option("person", "--class-word"),
-    token: str = typer.Option("sks"),
-    resolution: int | None = typer.Option(None, min=64),
-    steps: int | None = typer.Option(None, min=1),
-    guidance: float | None = typer.Option(None, min=0.0),
-    batch_size: int = typer.Option(4, "--batch-size", min=1),
-    early_reject: bool = typer.Option(True, "--early-reject/--no-early-reject"),
-    device: str = typer.Option("auto"),
+    style_ids: Styles = DEFAULT_STYLES,
+    prompt: Prompt = None,
+    styles_file: StylesFile = None,
+    candidates: Candidates = 200,
+    seed: Seed = 0,
+    class_word: ClassWord = None,
+    token: Token = None,
+    resolution: Resolution = None,
+    sample_steps: SampleSteps = None,
+    guidance: Guidance = None,
+    batch_size: BatchSize = 4,
+    early_reject: EarlyReject = True,
+    device: Device = "auto",
+    verbose: Verbose = False,
 ) -> None:
-    """Generate candidates in the chosen styles; seeds and settings are recorded per image."""
-    gen = diffusers_generator(base_model, lora, device, early_reject)
-    requests = make_requests(style_ids, prompt, styles_file, count, seed, class_word, token,
-                             resolution, steps, guidance, gen.model.arch)
-    candidates, records = run_generation(gen, requests, out, batch_size)
+    """Generate candidates in the chosen styles; seeds and settings are recorded per image.
+    Re-running the same command carries on where it stopped."""
+    chosen = check_styles(style_ids, prompt, styles_file)
+    lora_dir = lora_folder(lora) if lora is not None else None
+    who = identity(lora_dir, class_word, token)
+    check_base_model(base_model)
+    output_dir(out, "--out")
+    gen = diffusers_generator(base_model, lora_dir, device, early_reject)
+    requests = plan(chosen, candidates, seed, *who, resolution, sample_steps, guidance,
+                    gen.model.arch)
+    made, records = run_generation(gen, requests, out, batch_size)
     stopped = sum(1 for r in records if not r["file"])
     evals = sum(r["settings"].get("unet_evals", 0) for r in records)
-    console.print(f"{len(candidates)} candidates in {out} ({stopped} stopped early); "
-                  f"{evals} UNet evaluations; index: {out / 'index.jsonl'}")
+    console.print(escape(f"{len(made)} candidates in {out} ({stopped} stopped early); "
+                         f"{evals} UNet evaluations; index: {out / 'index.jsonl'}"))

@@ -1,16 +1,30 @@
 """Safe decoding and metadata-free re-encoding of images."""
 
-from headshots.media._decode import ACCEPTED_FORMATS, DecodedImage, decode_image, sniff_format
+from headshots.media._decode import (
+    ACCEPTED_FORMATS,
+    BACKDROP,
+    IMAGE_SUFFIXES,
+    DecodedImage,
+    decode_image,
+    looks_like_image,
+    sniff_format,
+)
 from headshots.media._encode import downscale, encode_clean, save_clean
+from headshots.media._folder import FolderScan, scan_folder
 from headshots.media._fonts import font
 
 __all__ = [
     "ACCEPTED_FORMATS",
+    "BACKDROP",
     "DecodedImage",
+    "FolderScan",
+    "IMAGE_SUFFIXES",
     "decode_image",
     "downscale",
     "encode_clean",
     "font",
+    "looks_like_image",
     "save_clean",
+    "scan_folder",
     "sniff_format",
 ]
