@@ -12,7 +12,7 @@ from rich.table import Table
 
 from headshots.cli import app
 from headshots.cli._common import console, friendly_errors
-from headshots.cli._options import Verbose
+from headshots.cli._options import JsonOut, Resolution, Verbose
 from headshots.cli._validate import image_folder, output_dir, output_file
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def _print_report(report: IntakeReport) -> None:
 @friendly_errors
 def check(
     folder: Path = typer.Argument(..., help="Folder with 8-20 selfies of one person."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON here."),
+    json_out: JsonOut = None,
     sheet: Path | None = typer.Option(None, "--sheet", help="Write a contact sheet PNG here."),
     verbose: Verbose = False,
 ) -> None:
@@ -133,8 +133,8 @@ def _prepare(folder: Path, out: Path, resolution: int, scan: FolderScan | None =
 def prepare(
     folder: Path = typer.Argument(..., help="Folder with 8-20 selfies of one person."),
     out: Path = typer.Option(..., "--out", help="Run folder to write crops and report into."),
-    resolution: int = typer.Option(512, min=64, max=2048, help="Side of the square crops."),
+    resolution: Resolution = None,
     verbose: Verbose = False,
 ) -> None:
     """Check the selfies and write aligned, metadata-free training crops of the accepted ones."""
-    _prepare(folder, out, resolution, check_prepare_args(folder, out))
+    _prepare(folder, out, resolution or 512, check_prepare_args(folder, out))

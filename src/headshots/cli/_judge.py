@@ -210,13 +210,12 @@ def judge(
     verbose: Verbose = False,
 ) -> None:
     """Judge any folder of images against a person's selfies; select and deliver the best."""
-    check_candidates_folder(candidates_dir)
+    candidates = load_candidates(candidates_dir)  # checks the folder and its index
     image_folder(reference, what="reference folder", hint=REFERENCE_HINT)
     if json_out:
         output_file(json_out, "--json", "verdicts.json")
     if out:
         output_dir(out, "--out")
-    candidates = load_candidates(candidates_dir)
     early = early_rejections(candidates_dir)
     results, selected, calibration = judge_folder(candidates, reference_images(reference), top,
                                                   workers)

@@ -38,7 +38,8 @@ Token = Annotated[str | None, typer.Option(
     "--token", help="The rare word that stands for you (default: the training run's, else "
     "'sks').")]
 Resolution = Annotated[int | None, typer.Option(
-    "--resolution", min=64, help="Image side in pixels (default 512 for SD1.5, 1024 for SDXL).")]
+    "--resolution", min=64, max=2048, help="Image side in pixels, of training crops and "
+    "generated images (default: 512, or 1024 for an SDXL model).")]
 TrainSteps = Annotated[int | None, typer.Option(
     "--train-steps", min=1, help="Training steps (default: 100 per photo, 400 to 1500).")]
 LearningRate = Annotated[float, typer.Option("--learning-rate", help="AdamW learning rate.")]

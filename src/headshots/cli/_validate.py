@@ -38,13 +38,14 @@ def _writable(folder: Path, option: str, path: Path) -> None:
             "choose a folder you can write to") from None
 
 
-def _creatable(path: Path, option: str) -> None:
-    """``path`` (a folder to be) can be made: its nearest existing ancestor is a writable folder."""
-    anchor = _nearest_existing(path)
+def _creatable(folder: Path, option: str, shown: Path) -> None:
+    """``folder`` can be made: its nearest existing ancestor is a folder we can write in.
+    Messages name ``shown``, the path the person typed."""
+    anchor = _nearest_existing(folder)
     if not anchor.is_dir():
-        raise ConfigError(f"{option} {path} cannot be created: {anchor} is a file, not a folder",
+        raise ConfigError(f"{option} {shown} cannot be created: {anchor} is a file, not a folder",
                           f"choose a place that is not inside {anchor}")
-    _writable(anchor, option, path)
+    _writable(anchor, option, shown)
 
 
 def output_dir(path: Path, option: str, subdirs: tuple[Path, ...] = ()) -> None:
@@ -56,7 +57,7 @@ def output_dir(path: Path, option: str, subdirs: tuple[Path, ...] = ()) -> None:
     if path.is_dir():
         _writable(path, option, path)
     else:
-        _creatable(path, option)
+        _creatable(path, option, path)
     for sub in subdirs:
         if sub.exists() and not sub.is_dir():
             raise ConfigError(f"{option} {path}: {sub} is a file where a folder goes",
@@ -76,7 +77,7 @@ def output_file(path: Path, option: str, example: str) -> None:
             raise ConfigError(f"{option} {path} cannot be written ({exc.strerror or exc})",
                               "choose another file, or one you may write") from None
     else:
-        _creatable(path.parent, option)
+        _creatable(path.parent, option, path)
 
 
 def image_folder(folder: Path, *, what: str, hint: str) -> Any:
@@ -150,7 +151,7 @@ def identity(lora_dir: Path | None, class_word: str | None, token: str | None
     it is an error: the LoRA only knows the words it was trained on, so other words would
     quietly make pictures of someone else — after all the generating time was spent."""
     trained = trained_identity(lora_dir) if lora_dir is not None else None
-    if trained is None:
+    if lora_dir is None or trained is None:
         return token or "sks", class_word or "person"
     for option, given, was in (("--token", token, trained[0]),
                                ("--class-word", class_word, trained[1])):

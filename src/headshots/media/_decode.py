@@ -153,7 +153,7 @@ def _open(data: bytes, fmt: str) -> ImageFile.ImageFile:
         raise ImageError(Reason.UNSUPPORTED_FORMAT,
                          f"this installation cannot decode {_FORMAT_NAMES[fmt]} images")
     factory = Image.OPEN[fmt][0]
-    im = factory(io.BytesIO(data))
+    im = factory(io.BytesIO(data), "")
     assert isinstance(im, ImageFile.ImageFile)
     return im
 

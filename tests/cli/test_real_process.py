@@ -1,0 +1,96 @@
+"""``headshots`` as a real process: unreadable photos, and other libraries' output kept off the
+terminal (mediapipe writes from C++ straight to descriptor 2, which CliRunner cannot see)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.cli.conftest import run_headshots
+from tests.conftest import DATA
+
+# what the libraries print when nobody stops them (seen on this machine)
+NOISE = ("W0000", "XNNPACK", "absl::", "inference_feedback_manager", "[transformers]",
+         "Loading pipeline components", "it/s]")
+
+
+@pytest.fixture()
+def selfies(tmp_path):
+    folder = tmp_path / "my-selfies"
+    folder.mkdir()
+    for name in ("obama", "obama2", "obama3"):
+        shutil.copy(DATA / f"{name}.jpg", folder / f"{name}.jpg")
+    shutil.copy(DATA / "obama.jpg", folder / "locked.jpg")
+    (folder / "locked.jpg").chmod(0o000)  # permission denied (see run_headshots for root)
+    yield folder
+    (folder / "locked.jpg").chmod(0o644)
+
+
+@pytest.mark.slow
+def test_check_reports_an_unreadable_photo_and_keeps_the_others_off_a_quiet_terminal(
+        tmp_path, selfies):
+    log = tmp_path / "state" / "headshots.log"
+    report = tmp_path / "report.json"
+    result = run_headshots(["check", str(selfies), "--json", str(report)], log,
+                           bound_by_permissions=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # not one line of mediapipe's
+    data = json.loads(report.read_text())
+    got = {p["file"]: p for p in data["photos"]}
+    assert got["locked.jpg"]["reasons"] == ["unreadable"]
+    assert got["locked.jpg"]["detail"] == "locked.jpg: cannot be read (Permission denied)"
+    assert [got[n]["accepted"] for n in ("obama.jpg", "obama2.jpg", "obama3.jpg")] == [True] * 3
+    assert "cannot be read (Permission denied)" in result.stdout
+    # the noise went to the log, which names no photo and no folder of the person's
+    text = log.read_text()
+    assert "XNNPACK" in text and " check\n" in text
+    for private in ("obama", "locked", "my-selfies", str(tmp_path)):
+        assert private not in text
+
+
+@pytest.mark.slow
+def test_judge_reports_an_unreadable_candidate_and_judges_the_rest(tmp_path, selfies):
+    cands = tmp_path / "cands"
+    cands.mkdir()
+    for name in ("obama2", "biden"):
+        shutil.copy(DATA / f"{name}.jpg", cands / f"{name}.jpg")
+    shutil.copy(DATA / "obama3.jpg", cands / "locked.jpg")
+    (cands / "locked.jpg").chmod(0o000)
+    try:
+        result = run_headshots(["judge", str(cands), "--reference", str(selfies), "--json",
+                                str(tmp_path / "v.json"), "--workers", "1"],
+                               tmp_path / "log", bound_by_permissions=True)
+    finally:
+        (cands / "locked.jpg").chmod(0o644)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    verdicts = {c["file"].rsplit("/", 1)[-1]: c
+                for c in json.loads((tmp_path / "v.json").read_text())["candidates"]}
+    assert verdicts["locked.jpg"]["reasons"] == ["unreadable"]
+    assert verdicts["obama2.jpg"]["accepted"]
+    assert "low_likeness" in verdicts["biden.jpg"]["reasons"]
+    # the unreadable selfie is left out of the references with a word, not a crash
+    assert "reference photos left out: locked.jpg (unreadable)" in result.stdout
+
+
+@pytest.mark.slow
+def test_verbose_lets_the_libraries_speak(tmp_path):
+    folder = tmp_path / "selfies"
+    folder.mkdir()
+    shutil.copy(DATA / "obama.jpg", folder / "a.jpg")
+    result = run_headshots(["check", str(folder), "--verbose"], tmp_path / "log")
+    assert result.returncode == 0 and "XNNPACK" in result.stderr
+
+
+@pytest.mark.slow
+def test_generate_keeps_transformers_diffusers_and_their_bars_in_the_log(tmp_path, tiny):
+    log = tmp_path / "log"
+    result = run_headshots(["generate", "--base-model", str(tiny["sd15"]), "--candidates", "1",
+                            "--styles", "corporate-grey", "--out", str(tmp_path / "c"),
+                            "--resolution", "64", "--sample-steps", "2", "--device", "cpu"], log)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "Loading pipeline components" in log.read_text()
+    assert not any(n in result.stdout for n in NOISE)
