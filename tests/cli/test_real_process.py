@@ -94,3 +94,23 @@ def test_generate_keeps_transformers_diffusers_and_their_bars_in_the_log(tmp_pat
     assert result.stderr == ""
     assert "Loading pipeline components" in log.read_text()
     assert not any(n in result.stdout for n in NOISE)
+
+
+@pytest.mark.slow
+def test_the_log_blanks_the_commands_private_values(tmp_path, tiny):
+    """CLIP's truncation warning quotes the prompt: in the log, the person's words, class word,
+    token and paths are blanked; the warning itself is kept for bug reports."""
+    log = tmp_path / "log"
+    out = tmp_path / "anna-private-folder"
+    look = "wearing a zanzibarian velvet scarf by the quayside, " * 8  # over CLIP's 77 tokens
+    result = run_headshots(["generate", "--base-model", str(tiny["sd15"]), "--candidates", "1",
+                            "--prompt", look, "--class-word", "quokka", "--token", "xyzzy",
+                            "--out", str(out), "--resolution", "64", "--sample-steps", "1",
+                            "--no-early-reject", "--device", "cpu"], log)
+    assert result.returncode == 0, result.stderr
+    assert "zanzibarian" in (out / "index.jsonl").read_text()  # the prompt was used
+    text = log.read_text()
+    assert "truncated because CLIP can only handle sequences up to 77 tokens" in text
+    for private in ("zanzibarian", "quayside", "quokka", "xyzzy", "anna-private-folder"):
+        assert private not in text.lower()
+    assert "\r" not in text  # progress bars kept at their final state, one line each

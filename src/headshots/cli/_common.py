@@ -40,7 +40,8 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         name = fn.__name__.rstrip("_")
-        with third_party_output_to_log(name, verbose=bool(kwargs.get("verbose"))):
+        with third_party_output_to_log(name, verbose=bool(kwargs.get("verbose")),
+                                       arguments=kwargs):
             try:
                 return fn(*args, **kwargs)
             except HeadshotsError as exc:

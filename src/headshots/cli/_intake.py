@@ -53,9 +53,10 @@ def _print_report(report: IntakeReport) -> None:
     table.add_column("yaw°", justify="right")
     for p in report.photos:
         verdict = f"[{'green' if p.accepted else 'red'}]{p.verdict}[/]"  # the sheet's word too
-        why = escape("; ".join(p.why()) or "-")
-        if p.detail:  # "name: problem": the name is in the first column already
-            why += escape(f" ({p.detail.removeprefix(p.file + ': ')})")
+        # a decode failure's detail says more than its reason ("cannot be read (Permission
+        # denied)"); it starts with the name, which the first column shows already
+        why = escape(p.detail.removeprefix(p.file + ": ") if p.detail
+                     else "; ".join(p.why()) or "-")
         if p.notes:
             why += f" [yellow]{escape('; '.join(p.notes))}[/]"
         m = p.metrics
