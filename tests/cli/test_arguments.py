@@ -92,11 +92,19 @@ def _model(tmp_path):
      "error: folder {tmp}/nope does not exist"),
     (["run", "{selfies}", "--base-model", "{tmp}/no-model", "--out", "{tmp}/r"],
      "error: base model {tmp}/no-model does not exist"),
+    (["train", "{selfies}", "--base-model", "{model}", "--out", "{tmp}/r", "--device", "tpu"],
+     "error: device must be auto, cpu or cuda, got 'tpu' — pass --device cpu"),
+    (["run", "{selfies}", "--base-model", "{model}", "--out", "{tmp}/r", "--device", "gpu"],
+     "error: device must be auto, cpu or cuda, got 'gpu'"),
+    (["judge", "{selfies}", "--reference", "{tmp}/r"],
+     "error: reference folder {tmp}/r holds no photos (only crops/ (a folder: photos in "
+     "subfolders are not looked at)) — pass {tmp}/r/crops, the run's prepared photos"),
     (["judge", "{selfies}", "--reference", "{tmp}/nope"],
      "error: reference folder {tmp}/nope does not exist"),
 ])
 def test_arguments_are_checked_before_slow_work(tmp_path, selfies, no_slow_work, args, says):
     fill = {"tmp": str(tmp_path), "selfies": str(selfies), "model": _model(tmp_path)}
+    (tmp_path / "r" / "crops").mkdir(parents=True)  # a run folder
     result = runner.invoke(app, [a.format(**fill) for a in args])
     assert result.exit_code == 2, result.output
     assert result.output.startswith(says.format(**fill)), result.output

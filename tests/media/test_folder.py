@@ -27,3 +27,5 @@ def test_scan_keeps_images_and_names_what_it_skips(tmp_path):
         ("old/", "a folder: photos in subfolders are not looked at"),
     ]
     assert scan.skipped_text().startswith("gone.jpg (a link to a file that no longer exists), ")
+    assert scan.skipped_text(at_most=1) == (
+        "gone.jpg (a link to a file that no longer exists) and 2 more")

@@ -31,6 +31,7 @@ from headshots.cli._options import (
     Verbose,
 )
 from headshots.cli._validate import base_model as check_base_model
+from headshots.cli._validate import device as check_device
 from headshots.cli._validate import identity, lora_folder, output_dir
 from headshots.cli._validate import styles as check_styles
 
@@ -124,6 +125,7 @@ def generate(
     lora_dir = lora_folder(lora) if lora is not None else None
     who = identity(lora_dir, class_word, token)
     check_base_model(base_model)
+    check_device(device)
     output_dir(out, "--out")
     gen = diffusers_generator(base_model, lora_dir, device, early_reject)
     requests = plan(chosen, candidates, seed, *who, resolution, sample_steps, guidance,

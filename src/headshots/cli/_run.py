@@ -45,6 +45,7 @@ from headshots.cli._options import (
     Workers,
 )
 from headshots.cli._validate import base_model as check_base_model
+from headshots.cli._validate import device as check_device
 from headshots.cli._validate import identity, image_folder, lora_folder, output_dir, train_config
 from headshots.cli._validate import styles as check_styles
 
@@ -103,6 +104,7 @@ def preview(
     chosen = check_styles(style_ids, prompt, styles_file)
     who = identity(lora_folder(run, "run folder"), class_word, token)
     check_base_model(base_model)
+    check_device(device)
     reference = reference or RunPaths(run).crops
     image_folder(reference, what="reference folder", hint=_REFERENCE_HINT)
     output_dir(RunPaths(run).preview, "run folder")
@@ -157,6 +159,7 @@ def run(
         class_word=class_word, identity_token=token)
     scan = None if state.done("prepare") else check_prepare_args(selfies, out)
     check_base_model(base_model)
+    check_device(device)
     chosen = check_styles(style_ids, prompt, styles_file)
     output_dir(out, "--out", paths.all_dirs())
     if state.done("train"):

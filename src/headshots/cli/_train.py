@@ -32,6 +32,7 @@ from headshots.cli._options import (
     Verbose,
 )
 from headshots.cli._validate import base_model as check_base_model
+from headshots.cli._validate import device as check_device
 from headshots.cli._validate import image_folder, output_dir, train_config
 
 if TYPE_CHECKING:
@@ -146,5 +147,6 @@ def train(
         class_word=class_word, identity_token=token, batch_size=batch_size,
         mixed_precision=mixed_precision, snr_gamma=snr_gamma,
         prior_preservation=prior_preservation)
+    check_device(device)
     scan = check_train_args(photos, base_model, out)
     _train(photos, base_model, out, config, device, resume, scan)

@@ -13,7 +13,7 @@ from typing import Any
 from headshots.errors import BaseModelError, ConfigError, InputError, NotFoundError
 
 __all__ = [
-    "base_model", "image_folder", "lora_folder", "output_dir", "output_file", "styles",
+    "base_model", "device", "image_folder", "lora_folder", "output_dir", "output_file", "styles",
     "train_config", "trained_identity", "identity",
 ]
 
@@ -95,7 +95,9 @@ def image_folder(folder: Path, *, what: str, hint: str) -> Any:
         raise InputError(f"{what} {folder} cannot be read ({exc.strerror or exc})",
                          "check its permissions") from None
     if not scan.images:
-        found = f" (only {scan.skipped_text()})" if scan.skipped else ""
+        found = f" (only {scan.skipped_text(at_most=3)})" if scan.skipped else ""
+        if (folder / "crops").is_dir():  # a run folder: its photos are in crops/
+            hint = f"pass {folder / 'crops'}, the run's prepared photos"
         raise InputError(f"{what} {folder} holds no photos{found}", hint)
     return scan
 
@@ -112,6 +114,14 @@ def base_model(source: str) -> None:
         raise BaseModelError(
             f"base model {source} does not exist",
             "pass a local diffusers folder, or a hub id like org/name on a machine with internet")
+
+
+def device(name: str) -> None:
+    """A device name we know, and CUDA present when it is asked for (whether a real-size model
+    may train on the CPU is decided once the model is known)."""
+    from headshots.finetune import resolve_device
+
+    resolve_device(name, 0, 512)
 
 
 def lora_folder(path: Path, option: str = "--lora") -> Path:

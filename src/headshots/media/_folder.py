@@ -15,9 +15,13 @@ class FolderScan:
     images: list[Path] = field(default_factory=list)  # sorted by name
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why), sorted
 
-    def skipped_text(self) -> str:
-        """``"notes.txt (not a photo), old/ (a folder ...)"`` for one line of output."""
-        return ", ".join(f"{name} ({why})" for name, why in self.skipped)
+    def skipped_text(self, at_most: int | None = None) -> str:
+        """``"notes.txt (not a photo), old/ (a folder ...)"`` for one line of output; with
+        ``at_most``, the first few and how many more."""
+        shown = self.skipped[:at_most] if at_most is not None else self.skipped
+        text = ", ".join(f"{name} ({why})" for name, why in shown)
+        more = len(self.skipped) - len(shown)
+        return text + (f" and {more} more" if more else "")
 
 
 def scan_folder(folder: Path) -> FolderScan:
