@@ -52,7 +52,7 @@ _TEXT: dict[Reason, tuple[str, str]] = {
     ),
     Reason.TOO_LARGE: (
         "the image has too many pixels to process safely",
-        "export it smaller (24 megapixels is plenty), or as JPEG",
+        "resize it (24 megapixels is plenty), or export it as JPEG",
     ),
     Reason.NO_FACE: ("no face was found", "use a photo where your face is clearly visible"),
     Reason.MULTIPLE_FACES: (

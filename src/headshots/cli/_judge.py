@@ -98,6 +98,8 @@ def reference_images(folder: Path) -> list[Any]:
     from headshots.media import decode_image, downscale
 
     scan = image_folder(folder, what="reference folder", hint=REFERENCE_HINT)
+    if scan.skipped:
+        console.print("skipped in the reference folder: " + escape(scan.skipped_text()))
     out, unusable = [], []
     for path in scan.images:
         try:
