@@ -4,6 +4,7 @@ terminal (mediapipe writes from C++ straight to descriptor 2, which CliRunner ca
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -114,3 +115,43 @@ def test_the_log_blanks_the_commands_private_values(tmp_path, tiny):
     for private in ("zanzibarian", "quayside", "quokka", "xyzzy", "anna-private-folder"):
         assert private not in text.lower()
     assert "\r" not in text  # progress bars kept at their final state, one line each
+
+
+def _on_a_terminal(args: list[str], log) -> tuple[int, str]:
+    """Run ``headshots ARGS`` with stdout and stderr on a pseudo-terminal, as a person sees it
+    (Rich draws live progress there, and would route stderr through it)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, child = pty.openpty()
+    env = {**os.environ, "HEADSHOTS_LOG": str(log), "TERM": "xterm", "COLUMNS": "120"}
+    proc = subprocess.Popen([sys.executable, "-m", "headshots", *args], stdout=child,
+                            stderr=child, stdin=subprocess.DEVNULL, env=env)
+    os.close(child)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(main)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode("utf-8", "replace"))  # colours
+    return proc.wait(timeout=60), text
+
+
+@pytest.mark.slow
+def test_training_on_a_terminal_shows_our_progress_and_none_of_the_libraries(tmp_path, tiny,
+                                                                              crops):
+    code, screen = _on_a_terminal(
+        ["train", str(crops), "--base-model", str(tiny["sd15"]), "--out", str(tmp_path / "r"),
+         "--train-steps", "2", "--checkpoint-every", "2", "--resolution", "64",
+         "--device", "cpu"], tmp_path / "log")
+    assert code == 0, screen
+    assert "training" in screen and "chosen checkpoint" in screen
+    assert not any(n in screen for n in NOISE), screen
+    assert "it/s]" in (tmp_path / "log").read_text()  # the validation images' tqdm bars

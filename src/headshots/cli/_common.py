@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, ProgressColumn
 
 from headshots.cli._logs import third_party_output_to_log, user_stderr
 from headshots.errors import HeadshotsError
@@ -16,6 +17,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 console = Console()
+
+
+def progress(*columns: ProgressColumn | str, transient: bool = False) -> Progress:
+    """A Rich progress display on stdout. It leaves ``sys.stderr`` alone: by default Rich would
+    route stderr through the display while it runs, which on a terminal shows exactly the
+    libraries' warnings and tqdm bars that belong in the log."""
+    return Progress(*columns, console=console, transient=transient, redirect_stderr=False)
 
 # what re-running a command after Ctrl-C does, in one line
 _AFTER_CTRL_C = {

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from headshots.cli import app
-from headshots.cli._common import console, friendly_errors
+from headshots.cli._common import console, friendly_errors, progress
 from headshots.cli._options import (
     DEFAULT_STYLES,
     BaseModelSource,
@@ -52,8 +52,8 @@ def styles(styles_dir: StylesFile = None, verbose: Verbose = False) -> None:
 
 
 def progress_bar(label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.description}"), TimeRemainingColumn(), console=console)
+    return progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.description}"), TimeRemainingColumn())
 
 
 def make_requests(style_ids: str, prompt: str | None, styles_file: Path | None, count: int,

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from headshots.cli import app
-from headshots.cli._common import console, friendly_errors
+from headshots.cli._common import console, friendly_errors, progress
 from headshots.cli._options import JsonOut, Resolution, Verbose
 from headshots.cli._validate import image_folder, output_dir, output_file
 
@@ -30,14 +30,14 @@ def _run_check(scan: FolderScan) -> tuple[IntakeReport, list[tuple[str, Path]]]:
     if scan.skipped:
         console.print(f"skipped: {escape(scan.skipped_text())}")
     backend = default_backend()
-    with Progress(
+    with progress(
         TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeRemainingColumn(), console=console, transient=True,
-    ) as progress:
-        task = progress.add_task("", total=len(sources))
+        TimeRemainingColumn(), transient=True,
+    ) as bar:
+        task = bar.add_task("", total=len(sources))
 
         def tick(done: int, total: int, name: str) -> None:
-            progress.update(task, completed=done, description=escape(name))
+            bar.update(task, completed=done, description=escape(name))
 
         report = check_set(sources, backend, on_progress=tick, skipped=scan.skipped)
     return report, sources

@@ -10,14 +10,13 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
 from headshots.cli import app
-from headshots.cli._common import console, friendly_errors
+from headshots.cli._common import console, friendly_errors, progress
 from headshots.cli._options import (
     BaseModelSource,
     BatchSize,
@@ -93,15 +92,14 @@ def _train(photos: Path, base_model: str, out: Path, config: Any, device: str,
     references = [decode_image(p).pixels for p in list_images(crops)]
     scorer = FaceLikenessScorer(default_backend(), references)
     console.print(escape(f"training a {model.arch} LoRA on {len(references)} crops from {crops}"))
-    with Progress(
+    with progress(
         TextColumn("training"), BarColumn(), MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("", total=config.total_steps(len(references)), loss=0.0)
+    ) as bar:
+        task = bar.add_task("", total=config.total_steps(len(references)), loss=0.0)
 
         def tick(step: int, total: int, loss: float) -> None:
-            progress.update(task, completed=step, total=total, loss=loss)
+            bar.update(task, completed=step, total=total, loss=loss)
 
         result = train_lora(crops, model, out, config, scorer=scorer, device=device,
                             resume=resume, on_progress=tick)
