@@ -123,6 +123,7 @@ def trained(tmp_path_factory, tiny, crops):
     return out
 
 
+@pytest.mark.slow
 def test_generate_speaks_the_training_runs_words(tmp_path, tiny, trained):
     out = tmp_path / "c"
     result = runner.invoke(app, ["generate", "--lora", str(trained), "--base-model",
@@ -134,6 +135,7 @@ def test_generate_speaks_the_training_runs_words(tmp_path, tiny, trained):
     assert "photo of zwx man," in record["prompt"] and "sks" not in record["prompt"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["--class-word", "woman"], ["--token", "sks"]])
 def test_words_that_disagree_with_training_are_an_error(tmp_path, tiny, trained, no_slow_work,
                                                         args):

@@ -75,6 +75,7 @@ def test_a_bad_output_path_is_one_line_before_any_work(places, no_slow_work, arg
     assert result.output.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_a_read_only_folder_is_refused_before_any_work(places):
     """A real process without root's override of file modes (see run_headshots): the folder
     is read-only to it as to any user, and nothing is checked or loaded first."""
