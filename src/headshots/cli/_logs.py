@@ -101,10 +101,16 @@ def _quieter_at_source() -> None:
         os.environ.setdefault(key, value)
 
 
-# ``sys.stderr`` while a command runs: descriptor 2, whatever it points at. Never closed, so a
-# library that kept it (transformers binds its handler on first use) still works afterwards.
-_FD2 = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), encoding="utf-8",
-                        errors="replace", line_buffering=True)
+_fd2: list[TextIO] = []
+
+
+def _stderr_on_fd2() -> TextIO:
+    """``sys.stderr`` while a command runs: descriptor 2, whatever it points at. Never closed,
+    so a library that kept it (transformers binds its handler on first use) still works after."""
+    if not _fd2:
+        _fd2.append(io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), encoding="utf-8",
+                                     errors="replace", line_buffering=True))
+    return _fd2[0]
 
 
 @contextlib.contextmanager
@@ -142,13 +148,13 @@ def third_party_output_to_log(command: str, verbose: bool = False,
     old_stderr = sys.stderr
     os.dup2(write_fd, 2)
     os.close(write_fd)
-    sys.stderr = _FD2
+    fd2 = sys.stderr = _stderr_on_fd2()
     _user.append(user)
     try:
         yield
     finally:
         _user.pop()
-        _FD2.flush()
+        fd2.flush()
         sys.stderr = old_stderr
         os.dup2(saved, 2)  # closes the pipe's last writer here: the copier sees the end
         os.close(saved)
