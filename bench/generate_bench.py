@@ -27,6 +27,7 @@ import torch  # noqa: E402
 
 from headshots.generate import (  # noqa: E402
     DiffusersGenerator,
+    GenerateConfig,
     Identity,
     builtin_styles,
     pick_styles,
@@ -48,7 +49,7 @@ def main() -> None:
     fails = set(np.flatnonzero(rng.random(args.candidates) < args.fail_share).tolist())
     with tempfile.TemporaryDirectory() as tmp:
         gen = DiffusersGenerator(build_tiny_pipeline(Path(tmp) / "m", "sd15"), device="cpu",
-                                 early_at=args.early_at)
+                                 config=GenerateConfig(early_at=args.early_at))
         reqs = plan_requests(pick_styles(builtin_styles(), "corporate-grey"), Identity(),
                              args.candidates, size=(64, 64), steps=args.steps)
         fail_seeds = {reqs[i].seed for i in fails}

@@ -145,3 +145,30 @@ def variants(backend, photos) -> dict[str, np.ndarray]:
     out["resaved"] = cv2.resize(ob, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
     out["landscape"] = photos["astronaut"][:140, 330:]  # the shuttle, no face
     return out
+
+
+# -- databases: every storage test runs on SQLite and on PostgreSQL ----------------------------
+
+PG_ADMIN = os.environ.get("HEADSHOTS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh empty database: a SQLite file, or a new PostgreSQL database dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'headshots.db'}"
+        return
+    import secrets
+
+    from sqlalchemy import create_engine, text
+
+    name = "hs_test_" + secrets.token_hex(6)
+    admin = create_engine(f"{PG_ADMIN}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{PG_ADMIN}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -34,7 +34,7 @@ def test_every_reason_has_explanation_and_fix():
         "unreadable", "unsupported_format", "too_large", "no_face", "multiple_faces",
         "face_too_small", "face_cut_off", "blurry", "too_dark", "too_bright", "eyes_covered",
         "extreme_pose", "duplicate", "different_person", "bad_hands", "eyes_off",
-        "distorted_face", "low_likeness",
+        "distorted_face", "low_likeness", "nsfw",
     }
     assert {r.value for r in Reason} == expected
     for r in Reason:

@@ -11,6 +11,7 @@ from headshots.errors import (
     PhotoSetError,
     ResourceError,
     RuntimeFailure,
+    StaleCandidatesError,
 )
 from headshots.types import Reason, Verdict
 
@@ -29,5 +30,6 @@ __all__ = [
     "Reason",
     "ResourceError",
     "RuntimeFailure",
+    "StaleCandidatesError",
     "Verdict",
 ]

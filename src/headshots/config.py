@@ -7,11 +7,12 @@ process environment (``HEADSHOTS_*``) for the service.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DecodeConfig", "FaceQualityConfig", "IntakeConfig", "Settings"]
+__all__ = ["DecodeConfig", "FaceQualityConfig", "IntakeConfig", "RetentionSchedule", "Settings"]
 
 
 class _Frozen(BaseModel):
@@ -42,7 +43,9 @@ class FaceQualityConfig(_Frozen):
     """Sharpness and exposure limits of a face, shared by the intake check and the judge."""
 
     blur_threshold: float = Field(
-        60.0, ge=0, description="variance of Laplacian on the face at 256 px below this: blurry"
+        0.18, ge=0, le=1,
+        description="sharpness (edge gradient a 1 px reblur removes, face at <= 128 px) below "
+        "this: blurry (sharp and retouched faces >= 0.21, blurred by 1 % of the face <= 0.16)",
     )
     dark_threshold: float = Field(55.0, ge=0, le=255, description="mean face luma below: too_dark")
     bright_threshold: float = Field(215.0, ge=0, le=255, description="mean face luma above")
@@ -95,9 +98,60 @@ class IntakeConfig(_Frozen):
     crop_resolution: int = Field(512, ge=64, description="side of the square training crops")
 
 
+class RetentionSchedule(_Frozen):
+    """How long each kind of personal data is kept: the published schedule, as data.
+
+    Days count from delivery, or from the last activity of an order that never finished."""
+
+    inputs_days: int = Field(
+        7, ge=0, description="selfies, training crops and face embeddings, after delivery"
+    )
+    model_days: int = Field(
+        30, ge=0, description="the fine-tuned model (LoRA, checkpoints) unless the person keeps it"
+    )
+    results_days: int = Field(30, ge=0, description="generated candidates and delivered headshots")
+    kept_model_max_days: int = Field(
+        3 * 365, ge=1, description="a kept model goes at most this long after the last activity"
+    )
+
+
+def _user_data_dir() -> Path:
+    """$XDG_DATA_HOME, else ~/.local/share: one private place per user, not the working dir."""
+    import os
+
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+
+
 class Settings(BaseSettings):
-    """Process settings for the service and CLI defaults (env prefix ``HEADSHOTS_``)."""
+    """Process settings for the service, the workers and the CLI (env prefix ``HEADSHOTS_``).
 
-    model_config = SettingsConfigDict(env_prefix="HEADSHOTS_", extra="ignore")
+    The embedded default needs none of them: SQLite, blobs and a generated master key all live
+    in ``data_dir``."""
 
-    data_dir: Path = Path("headshots-data")
+    model_config = SettingsConfigDict(env_prefix="HEADSHOTS_", env_nested_delimiter="__",
+                                      extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: _user_data_dir() / "headshots",
+        description="database, blobs, keys, scratch (default: the user's data folder)",
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/headshots.db"
+    )
+    master_key: SecretStr | None = Field(
+        None, description="base64 of 32 bytes wrapping every order's data key; default: a key "
+        "file created in data_dir on first start (development only)"
+    )
+    environment: Literal["development", "production"] = Field(
+        "development", description="production refuses generated or default secrets"
+    )
+    lease_seconds: float = Field(
+        120.0, gt=0, description="a stage's lease lasts this long without a heartbeat"
+    )
+    heartbeat_seconds: float = Field(15.0, gt=0, description="how often a running stage renews")
+    max_attempts: int = Field(3, ge=1, description="tries of a stage before the order fails")
+    retention: RetentionSchedule = RetentionSchedule()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'headshots.db').resolve()}"

@@ -7,11 +7,16 @@ The tree (catch the narrowest you can handle)::
     │   ├── ImageError             one image cannot be used; .reason is a Reason code
     │   ├── PhotoSetError          the set as a whole cannot be used (too few, no majority)
     │   ├── ConfigError            a setting has a bad value (names argument and value)
+    │   │   └── StaleCandidatesError  an output folder holds candidates made with other settings
     │   ├── BaseModelError         base model missing, unreadable or of an unsupported kind
-    │   └── NotFoundError          a run, file or checkpoint that was named does not exist
+    │   ├── NotFoundError          a run, order, file or checkpoint that was named does not exist
+    │   ├── ConsentError           no (or an outdated) consent record: nothing is collected
+    │   └── ConflictError          not possible in the order's state now, or another process
+    │                              is running it (HTTP 409)
     └── RuntimeFailure             something failed while working: nothing the user sent was lost
         ├── BackendError           a face or generative model could not be loaded or run
-        └── ResourceError          out of memory / disk; .fix names settings that use less
+        ├── ResourceError          out of memory / disk; .fix names settings that use less
+        └── LeaseLost              another worker took over a stage this process was running
 
 Messages read ``"<problem> — <fix>"`` so one line tells the whole story.
 """
@@ -29,11 +34,15 @@ __all__ = [
     "ImageError",
     "PhotoSetError",
     "ConfigError",
+    "StaleCandidatesError",
     "BaseModelError",
     "NotFoundError",
+    "ConsentError",
+    "ConflictError",
     "RuntimeFailure",
     "BackendError",
     "ResourceError",
+    "LeaseLost",
 ]
 
 
@@ -76,12 +85,27 @@ class ConfigError(InputError):
     pass
 
 
+class StaleCandidatesError(ConfigError):
+    """Candidates already in the folder were made with another model, LoRA or settings;
+    mixing them in would judge and deliver images the order did not ask for."""
+
+    http_status = 409
+
+
 class BaseModelError(InputError):
     pass
 
 
 class NotFoundError(InputError):
     http_status = 404
+
+
+class ConsentError(InputError):
+    pass
+
+
+class ConflictError(InputError):
+    http_status = 409
 
 
 class RuntimeFailure(HeadshotsError):
@@ -94,3 +118,7 @@ class BackendError(RuntimeFailure):
 
 class ResourceError(RuntimeFailure):
     http_status = 507
+
+
+class LeaseLost(RuntimeFailure):
+    """Raised inside a stage whose lease another worker took (its heartbeat had stopped)."""

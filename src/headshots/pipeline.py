@@ -5,7 +5,7 @@ records what finished, so a run can resume stage by stage."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ from headshots.store.paths import RunPaths
 from headshots.types import Candidate
 
 __all__ = [
+    "load_references",
+    "early_records",
+    "judge_report",
     "reference_calibration",
     "judge_and_select",
     "to_selection",
@@ -29,6 +32,51 @@ __all__ = [
 ]
 
 ProgressFn = Callable[[int, int, str], None]
+
+
+def load_references(files: Sequence[Path], max_side: int = 1024) -> list[np.ndarray]:
+    """The person's own photos (or training crops) as pixels; unreadable ones are skipped."""
+    from headshots.errors import ImageError
+    from headshots.media import decode_image, downscale
+
+    out = []
+    for path in files:
+        try:
+            out.append(downscale(decode_image(path).pixels, max_side)[0])
+        except ImageError:
+            continue
+    return out
+
+
+def early_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Index records of candidates the generator stopped part-way (no image was kept)."""
+    return [r for r in records if isinstance(r, dict) and not (r.get("file") or r.get("path"))
+            and (r.get("settings") or {}).get("early_rejected")]
+
+
+def judge_report(results: Sequence[JudgeResult], selected: Sequence[str],
+                 calibration: LikenessCalibration, early: Sequence[dict[str, Any]] = (),
+                 name: Callable[[JudgeResult], str] | None = None) -> dict[str, Any]:
+    """Every verdict (and every candidate stopped early) as one JSON-ready report.
+    ``name`` says how a candidate is named in it (default: its file path)."""
+    rank = {k: i + 1 for i, k in enumerate(selected)}
+    label = name or (lambda r: str(r.candidate.path))
+    return {
+        "calibration": calibration.to_dict(),
+        "candidates": [{
+            "id": r.candidate.id, "file": label(r), "style": r.candidate.style,
+            "seed": r.candidate.seed, "accepted": r.accepted,
+            "reasons": [x.value for x in r.reasons], "details": r.details, "scores": r.scores,
+            "selected": r.candidate.id in rank, "rank": rank.get(r.candidate.id),
+        } for r in results] + [{
+            "id": e.get("id"), "file": None, "style": e["style"], "seed": e["seed"],
+            "accepted": False, "reasons": [e["settings"]["early_rejected"]],
+            "stopped_early": True,
+            "stopped_at_step": e["settings"].get("early_rejected_at_step"),
+            "details": [f"stopped at step {e['settings'].get('early_rejected_at_step')}"],
+            "scores": {}, "selected": False, "rank": None,
+        } for e in early],
+    }
 
 
 def reference_calibration(images: Sequence[np.ndarray], backend: FaceBackend,
@@ -57,15 +105,22 @@ def judge_and_select(
     k = min(top, len(accepted)) if exact_top else effective_k(config, len(results), len(accepted))
     items = [Item(key=r.candidate.id, score=float(r.scores.get("rank_score") or 0.0),
                   thumb=r.features["thumb"], colour=r.features["colour"], style=r.candidate.style,
-                  pose=r.features.get("pose", np.zeros(2, np.float32))) for r in accepted]
+                  pose=r.features.get("pose", np.zeros(2, np.float32)),
+                  head=r.features.get("head")) for r in accepted]
     return results, select_diverse(items, k, config)
 
 
 def to_selection(results: Sequence[JudgeResult], selected: Sequence[str],
-                 calibration: LikenessCalibration) -> Any:
-    """The deliver stage's ``Selection`` from judge results and the selected ids."""
+                 calibration: LikenessCalibration,
+                 stopped_early: Sequence[Mapping[str, Any]] = ()) -> Any:
+    """The deliver stage's ``Selection`` from judge results, the selected ids and the index
+    records of candidates generation stopped early (``file`` empty, ``settings.early_rejected``
+    the reason code, ``settings.early_rejected_at_step`` the step), so the report lists every
+    candidate of the run."""
     from headshots.deliver import CandidateRecord, Selection
     from headshots.deliver import LikenessCalibration as Calibration
+    from headshots.errors import InputError
+    from headshots.types import Reason
 
     rank = {key: i + 1 for i, key in enumerate(selected)}
     records = [
@@ -76,6 +131,20 @@ def to_selection(results: Sequence[JudgeResult], selected: Sequence[str],
         )
         for r in results
     ]
+    for e in stopped_early:
+        settings = e.get("settings") or {}
+        try:
+            reason = Reason(str(settings.get("early_rejected")))
+        except ValueError:
+            raise InputError(
+                f"a stopped-early record has reason {settings.get('early_rejected')!r}, not a "
+                "reason code", "regenerate the candidates index with headshots generate") from None
+        step = settings.get("early_rejected_at_step")
+        seed = e.get("seed")
+        records.append(CandidateRecord.stopped(
+            reason, style=str(e.get("style") or "unknown"),
+            seed=seed if isinstance(seed, int) else None,
+            step=step if isinstance(step, int) and step >= 1 else None))
     cal = calibration.to_dict()
     return Selection(candidates=tuple(records), calibration=Calibration(
         references=cal["references"], baseline_distance=cal["baseline_distance"],

@@ -34,6 +34,8 @@ class Reason(StrEnum):
     EYES_OFF = "eyes_off"
     DISTORTED_FACE = "distorted_face"
     LOW_LIKENESS = "low_likeness"
+    # generation: the base model's own safety checker flagged the image
+    NSFW = "nsfw"
 
     @property
     def explanation(self) -> str:
@@ -95,6 +97,10 @@ _TEXT: dict[Reason, tuple[str, str]] = {
     Reason.LOW_LIKENESS: (
         "it does not look enough like you",
         "none: generated, dropped (if most are, add more varied selfies)",
+    ),
+    Reason.NSFW: (
+        "the model's safety checker flagged the image as not safe for work",
+        "none: generated, dropped (if many are, check the style's prompt and negative prompt)",
     ),
 }
 

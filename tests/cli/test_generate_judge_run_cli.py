@@ -71,9 +71,11 @@ def test_judge_selects_and_delivers_labelled_files(tmp_path, replay):
                 json.loads((tmp_path / "v.json").read_text())["candidates"]}
     assert "low_likeness" in verdicts["biden.jpg"]["reasons"]
     assert "low_likeness" in verdicts["astronaut.jpg"]["reasons"]
-    assert verdicts["obama2-mirror.jpg"]["accepted"] and verdicts["obama.jpg"]["accepted"]
-    pair = sorted([verdicts["obama2.jpg"]["reasons"], verdicts["obama2-small.jpg"]["reasons"]])
-    assert pair == [[], ["duplicate"]]  # the same shot twice: the better one stays
+    assert verdicts["obama.jpg"]["accepted"]
+    # the same shot three times (resized, mirrored): the best one stays
+    trio = sorted(verdicts[f]["reasons"] for f in ("obama2.jpg", "obama2-small.jpg",
+                                                   "obama2-mirror.jpg"))
+    assert trio == [[], ["duplicate"], ["duplicate"]]
     selected = [v for v in verdicts.values() if v["selected"]]
     assert sorted(v["rank"] for v in selected) == list(range(1, len(selected) + 1))
     files = sorted((out / "square").glob("*"))
@@ -83,35 +85,3 @@ def test_judge_selects_and_delivers_labelled_files(tmp_path, replay):
         summary = read_manifest(f)
         assert summary is not None and "c2pa.created" in json.dumps(summary.__dict__, default=str)
     assert (out / "contact_sheet.png").exists() and (out / "report.json").exists()
-
-
-def test_run_end_to_end_on_a_tiny_model_says_why_nothing_passes(tmp_path, tiny):
-    selfies = tmp_path / "selfies"
-    selfies.mkdir()
-    from PIL import Image
-
-    for name in ("obama", "obama2", "obama3"):
-        shutil.copy(DATA / f"{name}.jpg", selfies / f"{name}.jpg")
-    with Image.open(DATA / "obama2.jpg") as im:  # a fourth usable photo: the trainer needs 4
-        im.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(selfies / "obama2-mirror.jpg")
-    args = ["run", str(selfies), "--base-model", str(tiny["sd15"]), "--out", str(tmp_path / "r"),
-            "--styles", "corporate-grey", "--candidates", "4", "--top", "2", "--resolution", "64",
-            "--train-steps", "2", "--sample-steps", "2", "--preview-candidates", "2",
-            "--device", "cpu", "--workers", "1"]
-    unready = runner.invoke(app, args)
-    assert unready.exit_code == 2 and "not ready" in unready.output
-    nogo = runner.invoke(app, [*args, "--allow-unready"])
-    assert nogo.exit_code == 3, nogo.output
-    assert "NO-GO" in nogo.output and "no_face" in nogo.output
-    done = runner.invoke(app, [*args, "--allow-unready", "--force"])
-    assert done.exit_code == 0, done.output
-    assert "prepare: done earlier, skipped" in done.output
-    assert "train: done earlier, skipped" in done.output
-    assert "no candidate shows a face" in done.output
-    report = json.loads((tmp_path / "r" / "judge" / "report.json").read_text())
-    assert len(report["candidates"]) == 4  # judged or stopped early, every one is reported
-    assert all(c["reasons"] == ["no_face"] for c in report["candidates"])
-    state = json.loads((tmp_path / "r" / "state.json").read_text())
-    assert set(state["done"]) == {"prepare", "train", "preview", "generate", "judge", "deliver"}
-    again = runner.invoke(app, [*args, "--allow-unready", "--force"])
-    assert again.exit_code == 0 and "done earlier, skipped" in again.output

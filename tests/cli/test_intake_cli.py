@@ -74,8 +74,22 @@ def test_demo_runs_on_the_bundled_samples(tmp_path):
     assert report["set"]["accepted"] == 3
     assert len(list((demo / "crops").glob("*.png"))) == 3
     verdicts = json.loads((demo / "judge" / "report.json").read_text())["candidates"]
-    assert sum(v["accepted"] for v in verdicts) == 4  # three photos of the person + a mirror
-    assert len(list((demo / "delivery" / "square").glob("*.jpg"))) == 4
+    assert sum(v["accepted"] for v in verdicts) == 3  # three photos of the person
+    mirror = next(v for v in verdicts if v["file"].endswith("obama2-mirrored.jpg"))
+    assert mirror["reasons"] == ["duplicate"]  # never delivered beside its original
+    # the stand-ins are real photographs: labelled as such, never as AI-generated
+    from headshots.deliver import digital_source_type, read_manifest
+
+    files = sorted((demo / "delivery" / "square").glob("*.jpg"))
+    assert [f.name for f in files] == ["01-stand-in.jpg", "02-stand-in.jpg", "03-stand-in.jpg"]
+    for f in files:
+        assert digital_source_type(f) is None
+        manifest = read_manifest(f)
+        assert manifest is not None and "c2pa.created" not in manifest.actions
+        assert manifest.digital_source_types == ()
+    assert "NOT AI-generated" in (demo / "delivery" / "USAGE.md").read_text()
+    labels = json.loads((demo / "delivery" / "report.json").read_text())["labels"]
+    assert labels["inputs"] == "stand-in" and labels["ai_generated"] is False
     assert (demo / "delivery" / "contact_sheet.png").exists()
     tiny = json.loads((demo / "tiny-run" / "summary.json").read_text())
     assert tiny == {"accepted": 0, "candidates": 4}  # random weights draw no faces

@@ -59,9 +59,8 @@ CASES = [
      "run folder {run}/preview is a file, not a folder"),
     (["run", "{selfies}", "--base-model", "{model}", "--out", "{file}"],
      "--out {file} is a file, not a folder"),
-    (["run", "{selfies}", "--base-model", "{model}", "--out", "{run}"],
-     "--out {run}: {run}/preview is a file where a folder goes — move that file away, or "
-     "choose another folder"),
+    (["run", "{selfies}", "--base-model", "{model}", "--out", "{file}/headshots"],
+     "--out {file}/headshots cannot be created: {file} is a file, not a folder"),
 ]
 
 

@@ -64,16 +64,19 @@ def test_report_lists_every_candidate_with_its_verdict(delivered, selection):
     result, _ = delivered
     report = json.loads(result.report.read_text())
     assert report["summary"] == {
-        "candidates": 6, "accepted": 4, "rejected": 2, "selected": 3, "delivered_files": 6,
-        "centre_cropped": 0, "upscale_flagged": 0,
+        "candidates": 6, "accepted": 4, "rejected": 2, "stopped_early": 0, "selected": 3,
+        "delivered_files": 6, "centre_cropped": 0, "upscale_flagged": 0,
     }
     assert report["rejection_counts"] == {"low_likeness": 2, "bad_hands": 1}
     assert report["likeness_calibration"]["baseline_distance"] == 0.35
     assert report["labels"]["xmp_digital_source_type"] == TRAINED_ALGORITHMIC_MEDIA
+    assert report["labels"]["inputs"] == "generated" and report["labels"]["ai_generated"]
+    assert report["labels"]["c2pa_actions"] == ["c2pa.created"]
     assert report["labels"]["c2pa_development_certificate"] is True
     rows = report["candidates"]
     assert len(rows) == 6
-    keys = {"file", "style", "seed", "accepted", "reasons", "scores", "selected", "rank"}
+    keys = {"file", "style", "seed", "accepted", "reasons", "scores", "selected", "rank",
+            "stopped_early", "stopped_at_step"}
     assert all(keys <= set(r) for r in rows)
     assert rows[5]["reasons"] == ["low_likeness", "bad_hands"]
     assert rows[5]["scores"] == {"likeness": None}

@@ -42,7 +42,7 @@ def test_shifted_and_zoomed_copies_are_duplicates(tmp_path, backend, photos, var
     # the whole-frame thumbnail alone does not see these as one shot
     frame = {k: m.thumbnail(v) for k, v in shots.items()}
     assert m.thumb_distance(frame["left"], frame["right"]) > JudgeConfig().duplicate_distance
-    images = {**shots, "mirrored": variants["mirrored"], "other_photo": photos["obama"]}
+    images = {**shots, "other_photo": photos["obama"]}
     results, selected = judge_and_select(_cands(tmp_path, images), calibration, backend=backend)
     got = {r.candidate.id: r for r in results}
     copies = [got[k] for k in shots]
@@ -51,9 +51,24 @@ def test_shifted_and_zoomed_copies_are_duplicates(tmp_path, backend, photos, var
     best = max(copies, key=lambda r: r.scores["rank_score"])
     assert kept == [best]
     assert all(r.reasons == [Reason.DUPLICATE] for r in copies if r is not best)
-    # a mirror image and another photo of the person are not copies
-    assert got["mirrored"].accepted and got["other_photo"].accepted
-    assert len(selected) == 3 and best.candidate.id in selected
+    # another photo of the person is not a copy
+    assert got["other_photo"].accepted
+    assert len(selected) == 2 and best.candidate.id in selected
+
+
+def test_a_mirror_image_is_a_duplicate_of_its_original(tmp_path, backend, photos, variants,
+                                                       calibration):
+    # the demo's stand-ins once delivered obama2 and its mirror image side by side
+    images = {"original": photos["obama2"], "mirrored": variants["mirrored"],
+              "other_photo": photos["obama"], "other_mirrored": photos["obama"][:, ::-1]}
+    results, selected = judge_and_select(_cands(tmp_path, images), calibration, backend=backend)
+    got = {r.candidate.id: r for r in results}
+    for a, b in (("original", "mirrored"), ("other_photo", "other_mirrored")):
+        kept, dropped = sorted((got[a], got[b]), key=lambda r: not r.accepted)
+        assert kept.accepted, kept.reasons
+        assert dropped.reasons == [Reason.DUPLICATE]
+        assert dropped.details == [f"mirror image of {kept.candidate.path.name}"]
+    assert len(selected) == 2
 
 
 def test_a_rejected_copy_does_not_hide_an_accepted_one(tmp_path, backend, photos, calibration):

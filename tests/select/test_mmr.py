@@ -38,3 +38,32 @@ def test_k_is_respected_and_scaled():
     assert effective_k(cfg, 12, 9) == 4
     assert effective_k(cfg, 12, 2) == 2
     assert select_diverse([], 5) == []
+
+
+def test_near_twin_heads_and_mirror_images_never_both_selected(backend, photos):
+    """Real eye-aligned head views: a shot and its mirror image (or a near-twin of one seed
+    family) differ in layout and colour, yet must not sit side by side in the selection."""
+    from headshots.faces import aligned_crop
+    from headshots.intake import _measure as m
+
+    def head(image):
+        face = backend.analyse(image, hands=False, mask=False).faces[0]
+        return m.thumbnail(aligned_crop(image, face, size=64, eye_mouth=0.3, eye_y=0.45)[0])
+
+    shot = photos["obama2"]
+    mirrored = np.ascontiguousarray(shot[:, ::-1])
+    warm = np.clip(shot * np.array([1.2, 1.0, 0.8]), 0, 255).astype(np.uint8)
+    items = [
+        Item("shot", 0.95, _thumb(10), np.array([50, 0, 0], np.float32), "a",
+             np.zeros(2, np.float32), head(shot)),
+        Item("mirror", 0.94, _thumb(11), np.array([80, 20, 0], np.float32), "b",
+             np.array([15, 0], np.float32), head(mirrored)),
+        Item("warm-twin", 0.93, _thumb(12), np.array([60, 30, 30], np.float32), "c",
+             np.array([-10, 0], np.float32), head(warm)),
+        Item("other", 0.60, _thumb(13), np.array([50, 0, 0], np.float32), "a",
+             np.zeros(2, np.float32), head(photos["obama"])),
+    ]
+    assert select_diverse(items, 4) == ["shot", "other"]
+    # without the head views, the layout alone lets all four through
+    plain = [Item(i.key, i.score, i.thumb, i.colour, i.style, i.pose) for i in items]
+    assert len(select_diverse(plain, 4)) == 4

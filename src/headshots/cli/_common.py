@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +17,21 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 console = Console()
+
+
+class _UserErrorConsole(Console):
+    """A console on the person's stderr: while a command runs, ``sys.stderr`` feeds the log."""
+
+    @property  # type: ignore[override]
+    def file(self) -> TextIO:
+        return user_stderr()
+
+    @file.setter
+    def file(self, new_file: TextIO) -> None:  # Rich sets it in __init__; ours is fixed
+        pass
+
+
+err_console = _UserErrorConsole(stderr=True)
 
 
 def progress(*columns: ProgressColumn | str, transient: bool = False) -> Progress:

@@ -52,8 +52,13 @@ def demo(
         load_candidates(candidates), reference_images(paths.crops), 100, 1)
     print_summary(results, selected, calibration)
     write_json(paths.judge_report, results, selected, calibration)
-    delivered = deliver_results(results, selected, calibration, paths.delivery)
-    console.print(f"delivered {len(selected)} labelled headshots (XMP + C2PA) to {paths.delivery}")
+    from headshots.deliver import DeliverConfig, Inputs
+
+    # the stand-ins are real photographs: they must not be labelled AI-generated
+    delivered = deliver_results(results, selected, calibration, paths.delivery,
+                                config=DeliverConfig(inputs=Inputs.STAND_IN))
+    console.print(f"delivered {len(selected)} demo stand-ins (real photographs, labelled as such "
+                  f"in XMP + C2PA, not as AI-generated) to {paths.delivery}")
 
     if tiny:
         console.rule("[bold]3. fine-tune and generate on a tiny random model (output is noise)")
@@ -86,7 +91,7 @@ def _tiny_run(out: Path, paths: object) -> None:
     gen = diffusers_generator(str(model), run.root, "cpu", early=False)
     requests = make_requests("corporate-grey,navy-blazer", None, None, 4, 0, "person", "sks",
                              64, 4, None, "sd15")
-    run_generation(gen, requests, run.candidates, 4)
+    run_generation(gen, requests, run.candidates, 4, refresh=True)  # retrained from scratch
     results, selected, calibration = judge_folder(load_candidates(run.candidates),
                                                   reference_images(crops), 100, 1)
     print_summary(results, selected, calibration)

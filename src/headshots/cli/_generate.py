@@ -56,6 +56,9 @@ def progress_bar(label: str) -> Progress:
                     TextColumn("{task.description}"), TimeRemainingColumn())
 
 
+choose_styles = check_styles  # the chosen styles (or the prompt's), before any model loads
+
+
 def make_requests(style_ids: str, prompt: str | None, styles_file: Path | None, count: int,
                   seed: int, class_word: str, token: str, resolution: int | None,
                   steps: int | None, guidance: float | None, arch: str) -> list[Any]:
@@ -75,27 +78,38 @@ def plan(chosen: list[Any], count: int, seed: int, token: str, class_word: str,
 
 
 def run_generation(generator: Any, requests: list[Any], out: Path, batch_size: int,
-                   label: str = "generating") -> tuple[list[Any], list[dict[str, Any]]]:
+                   label: str = "generating", refresh: bool = False
+                   ) -> tuple[list[Any], list[dict[str, Any]]]:
     from headshots.generate import generate_candidates
 
-    with progress_bar(label) as progress:
-        task = progress.add_task("", total=len(requests))
+    with progress_bar(label) as bar:
+        task = bar.add_task("", total=len(requests))
 
         def tick(done: int, total: int, name: str) -> None:
-            progress.update(task, completed=done, description=name)
+            bar.update(task, completed=done, description=escape(name))
 
         return generate_candidates(generator, requests, out, batch_size=batch_size,
-                                   on_progress=tick)
+                                   on_progress=tick, refresh=refresh)
 
 
 def diffusers_generator(base_model: str, lora: Path | None, device: str, early: bool,
-                        early_at: float = 0.4) -> Any:
+                        config: Any = None) -> Any:
     from headshots.faces import default_backend
     from headshots.generate import DiffusersGenerator, face_early_check
 
     check = face_early_check(default_backend()) if early else None
-    return DiffusersGenerator(base_model, lora=lora, device=device, early_check=check,
-                              early_at=early_at)
+    return DiffusersGenerator(base_model, lora=lora, config=config, device=device,
+                              early_check=check)
+
+
+def generation_config(precision: str, safety_checker: bool, compile_unet: bool, device: str
+                      ) -> Any:
+    """The typed settings, checked (with the device) before anything is loaded."""
+    from headshots.generate import GenerateConfig, pick_device, resolve_precision
+
+    resolve_precision(precision, pick_device(device))
+    return GenerateConfig(precision=precision, safety_checker=safety_checker,
+                          compile_unet=compile_unet)
 
 
 @app.command()
@@ -117,21 +131,43 @@ def generate(
     batch_size: BatchSize = 4,
     early_reject: EarlyReject = True,
     device: Device = "auto",
+    precision: str = typer.Option(
+        "auto", "--precision", help="auto (fp16 on a GPU, fp32 on the CPU), fp32, fp16 or bf16."),
+    safety_checker: bool = typer.Option(
+        True, "--safety-checker/--no-safety-checker",
+        help="Run the model's safety checker (SD1.5 has one); flagged images are dropped."),
+    compile_unet: bool = typer.Option(False, "--compile", help="torch.compile the UNet (GPU)."),
+    refresh: bool = typer.Option(
+        False, "--refresh", help="Discard candidates in --out made with other settings."),
     verbose: Verbose = False,
 ) -> None:
     """Generate candidates in the chosen styles; seeds and settings are recorded per image.
     Re-running the same command carries on where it stopped."""
+    from headshots.generate import (
+        check_candidates,
+        diffusers_fingerprint,
+        pick_device,
+        resolve_precision,
+    )
+
     chosen = check_styles(style_ids, prompt, styles_file)
     lora_dir = lora_folder(lora) if lora is not None else None
     who = identity(lora_dir, class_word, token)
     check_base_model(base_model)
     check_device(device)
     output_dir(out, "--out")
-    gen = diffusers_generator(base_model, lora_dir, device, early_reject)
+    config = generation_config(precision, safety_checker, compile_unet, device)
+    if not refresh:  # before the slow load; the requests' own fields are checked once built
+        working = resolve_precision(precision, pick_device(device))
+        check_candidates(out, diffusers_fingerprint(base_model, lora_dir, config, working,
+                                                    early=early_reject))
+    gen = diffusers_generator(base_model, lora_dir, device, early_reject, config)
     requests = plan(chosen, candidates, seed, *who, resolution, sample_steps, guidance,
                     gen.model.arch)
-    made, records = run_generation(gen, requests, out, batch_size)
-    stopped = sum(1 for r in records if not r["file"])
+    made, records = run_generation(gen, requests, out, batch_size, refresh=refresh)
+    flagged = sum(1 for r in records if r["settings"].get("early_rejected") == "nsfw")
+    stopped = sum(1 for r in records if not r["file"]) - flagged
     evals = sum(r["settings"].get("unet_evals", 0) for r in records)
-    console.print(escape(f"{len(made)} candidates in {out} ({stopped} stopped early); "
-                         f"{evals} UNet evaluations; index: {out / 'index.jsonl'}"))
+    console.print(escape(f"{len(made)} candidates in {out} ({stopped} stopped early, {flagged} "
+                         f"flagged by the safety checker); {evals} UNet evaluations; "
+                         f"index: {out / 'index.jsonl'}"))

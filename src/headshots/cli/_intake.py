@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 SELFIES_HINT = "pass the folder with your selfies (8-20 photos of one person)"
 
 
+def list_photos(folder: Path, *, what: str = "folder", hint: str = SELFIES_HINT
+                ) -> list[tuple[str, Path]]:
+    """(name, path) of every photo directly in ``folder``, sorted; a PSD named .jpg counts (the
+    check reports it), notes.txt and subfolders do not (they are named on screen)."""
+    scan = image_folder(folder, what=what, hint=hint)
+    if scan.skipped:
+        console.print(f"skipped: {escape(scan.skipped_text())}")
+    return [(p.name, p) for p in scan.images]
+
+
 def _run_check(scan: FolderScan) -> tuple[IntakeReport, list[tuple[str, Path]]]:
     from headshots.faces import default_backend
     from headshots.intake import check_set

@@ -184,20 +184,20 @@ def write_json(path: Path, results: list[Any], selected: list[str], calibration:
     path.write_text(json.dumps(data, indent=2))
 
 
-def deliver_results(results: list[Any], selected: list[str], calibration: Any, out: Path
-                    ) -> Any:
+def deliver_results(results: list[Any], selected: list[str], calibration: Any, out: Path,
+                    early: Sequence[dict[str, Any]] = (), config: Any = None) -> Any:
     from headshots.deliver import deliver
     from headshots.faces import default_backend
     from headshots.pipeline import to_selection
 
-    selection = to_selection(results, selected, calibration)
+    selection = to_selection(results, selected, calibration, early)
     with progress_bar("delivering") as progress:
         task = progress.add_task("", total=len(selected))
 
         def tick(done: int, total: int, name: str) -> None:
             progress.update(task, completed=done, description=name)
 
-        return deliver(selection, out, backend=default_backend(), progress=tick)
+        return deliver(selection, out, config, backend=default_backend(), progress=tick)
 
 
 @app.command()
@@ -226,6 +226,6 @@ def judge(
         write_json(json_out, results, selected, calibration, early)
         console.print(escape(f"verdicts: {json_out}"))
     if out:
-        delivered = deliver_results(results, selected, calibration, out)
+        delivered = deliver_results(results, selected, calibration, out, early)
         console.print(escape(f"delivered {len(selected)} headshots to {out}; contact sheet "
                              f"{delivered.contact_sheet}; report {delivered.report}"))

@@ -48,15 +48,18 @@ def user_stderr() -> TextIO:
 
 def private_values(arguments: Mapping[str, Any]) -> re.Pattern[str] | None:
     """A pattern for what must not reach the log: each path argument (as typed, absolute and
-    resolved, and its last part) and each word of the free-text options."""
+    resolved, its last part and, for a folder, the names in it) and each word of the free-text
+    options."""
     literals: set[str] = set()
     words: set[str] = set()
     for key, value in arguments.items():
         if isinstance(value, Path):
             for p in (value, value.absolute(), value.resolve()):
                 literals.add(str(p))
-            if len(value.name) >= 3:
-                literals.add(value.name)
+            names = [value.name]
+            with contextlib.suppress(OSError):  # a folder: the names of the files in it too
+                names += [c.name for c, _ in zip(value.iterdir(), range(1000), strict=False)]
+            literals.update(n for n in names if len(n) >= 3)
         elif key in _WORD_OPTIONS and isinstance(value, str):
             words.update(w for w in re.findall(r"\w+", value) if len(w) >= 3)
     parts = [re.escape(s) for s in sorted(literals, key=len, reverse=True) if s not in (".", "/")]

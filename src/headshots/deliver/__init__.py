@@ -1,5 +1,6 @@
 """Delivery: framed headshots (1:1 and 4:5) labelled as AI-generated in XMP and a signed C2PA
-manifest, a contact sheet, a rejection chart, report.json and a usage note."""
+manifest (or, for the demo's stand-in photographs, labelled as such), a contact sheet, a
+rejection chart, report.json and a usage note."""
 
 from headshots.deliver._c2pa import (
     ManifestSummary,
@@ -8,7 +9,7 @@ from headshots.deliver._c2pa import (
     read_manifest,
     sign,
 )
-from headshots.deliver._config import DeliverConfig, Framing
+from headshots.deliver._config import DeliverConfig, Framing, Inputs
 from headshots.deliver._deliver import DeliveryResult, ProgressFn, deliver
 from headshots.deliver._frame import Framed, frame
 from headshots.deliver._label import (
@@ -35,6 +36,7 @@ __all__ = [
     "DeliveryResult",
     "Framed",
     "Framing",
+    "Inputs",
     "LikenessCalibration",
     "ManifestSummary",
     "ProgressFn",

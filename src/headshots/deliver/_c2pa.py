@@ -1,6 +1,8 @@
-"""Signed C2PA manifests (c2pa-python): a ``c2pa.created`` action with digitalSourceType
-trainedAlgorithmicMedia, signed ES256; a development certificate chain made with
-``cryptography`` when no production identity is given; and reading a manifest back."""
+"""Signed C2PA manifests (c2pa-python), ES256: for a generated image a ``c2pa.created`` action
+with digitalSourceType trainedAlgorithmicMedia; for a photograph we only framed (the demo's
+stand-ins) ``c2pa.opened`` of that photograph, then ``c2pa.cropped`` and ``c2pa.resized``, and
+no AI claim. A development certificate chain made with ``cryptography`` when no production
+identity is given; and reading a manifest back."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from headshots.errors import BackendError, NotFoundError
 
 __all__ = ["ManifestSummary", "SigningIdentity", "make_dev_identity", "read_manifest", "sign"]
 
-_MIME = {"JPEG": "image/jpeg", "PNG": "image/png"}
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "AVIF": "image/avif",
+         "HEIF": "image/heif"}
 
 
 @dataclass(frozen=True)
@@ -99,28 +102,39 @@ def make_dev_identity(organisation: str = "headshots (development)") -> SigningI
     )
 
 
-def manifest_definition(*, title: str, software_agent: str, version: str) -> dict[str, Any]:
-    """The claim: created by a trained algorithm, by our software."""
+def manifest_definition(*, title: str, software_agent: str, version: str,
+                        from_photograph: bool = False) -> dict[str, Any]:
+    """The claim. Generated: created by a trained algorithm, by our software. From a photograph:
+    that photograph (the parent ingredient) opened, cropped and resized by our software."""
     agent = {"name": software_agent, "version": version}
+    if from_photograph:
+        actions: list[dict[str, Any]] = [
+            {"action": "c2pa.opened", "softwareAgent": agent,
+             "parameters": {"ingredientIds": ["photograph"]},
+             "description": "a photograph standing in for a generated headshot (a demo)"},
+            {"action": "c2pa.cropped", "softwareAgent": agent},
+            {"action": "c2pa.resized", "softwareAgent": agent},
+        ]
+    else:
+        actions = [{
+            "action": "c2pa.created",
+            "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+            "softwareAgent": agent,
+            "description": "AI-generated headshot from a model fine-tuned on the person's own "
+                           "selfies",
+        }]
     return {
         "claim_generator_info": [agent],
         "title": title,
-        "assertions": [{
-            "label": "c2pa.actions",
-            "data": {"actions": [{
-                "action": "c2pa.created",
-                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                "softwareAgent": agent,
-                "description": "AI-generated headshot from a model fine-tuned on the "
-                               "person's own selfies",
-            }]},
-        }],
+        "assertions": [{"label": "c2pa.actions", "data": {"actions": actions}}],
     }
 
 
 def sign(data: bytes, fmt: str, identity: SigningIdentity, *, title: str,
-         software_agent: str = "headshots", thumbnail: bool = False) -> bytes:
-    """``data`` (PNG/JPEG bytes) with a signed C2PA manifest embedded."""
+         software_agent: str = "headshots", thumbnail: bool = False,
+         photograph: tuple[bytes, str] | None = None) -> bytes:
+    """``data`` (PNG/JPEG bytes) with a signed C2PA manifest embedded. ``photograph`` (its bytes
+    and format, e.g. "JPEG"): the image was framed from that photograph, not generated."""
     import c2pa
 
     from headshots import __version__
@@ -131,9 +145,16 @@ def sign(data: bytes, fmt: str, identity: SigningIdentity, *, title: str,
             c2pa.C2paSigningAlg.ES256, identity.cert_chain_pem, identity.private_key_pem, None
         ))
         builder = c2pa.Builder(
-            manifest_definition(title=title, software_agent=software_agent, version=__version__),
+            manifest_definition(title=title, software_agent=software_agent, version=__version__,
+                                from_photograph=photograph is not None),
             context=context,
         )
+        if photograph is not None:  # a neutral title: the source's file name may be personal
+            builder.add_ingredient(
+                {"title": "source photograph", "relationship": "parentOf",
+                 "label": "photograph"},
+                _MIME[photograph[1].upper()], io.BytesIO(photograph[0]),
+            )
         out = io.BytesIO()
         builder.sign(signer, _MIME[fmt.upper()], io.BytesIO(data), out)
     except c2pa.C2paError as exc:

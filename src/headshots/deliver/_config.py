@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DeliverConfig", "Framing"]
+__all__ = ["DeliverConfig", "Framing", "Inputs"]
 
 
 class Framing(StrEnum):
@@ -27,11 +27,25 @@ class Framing(StrEnum):
         return "square" if self is Framing.SQUARE else "portrait"
 
 
+class Inputs(StrEnum):
+    """What the selected images are: it decides how the delivered files are labelled."""
+
+    GENERATED = "generated"  # made by the fine-tuned model: labelled AI-generated
+    STAND_IN = "stand-in"  # real photographs standing in for generated ones (the demo)
+
+
 class DeliverConfig(BaseModel):
     """How delivered headshots are framed, encoded, labelled and summarised."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    inputs: Inputs = Field(
+        Inputs.GENERATED,
+        description="'generated': XMP DigitalSourceType trainedAlgorithmicMedia and a C2PA "
+        "c2pa.created manifest. 'stand-in': real photographs (as `headshots demo` uses): no AI "
+        "claim, C2PA records the photograph opened, cropped and resized; files, sheet and "
+        "USAGE.md say 'stand-in'",
+    )
     framings: tuple[Framing, ...] = Field(
         (Framing.SQUARE, Framing.PORTRAIT), min_length=1,
         description="shapes every selected headshot is delivered in",
@@ -59,7 +73,7 @@ class DeliverConfig(BaseModel):
     )
     jpeg_quality: int = Field(95, ge=50, le=100, description="JPEG quality of delivered files")
     sign_c2pa: bool = Field(
-        True, description="embed a signed C2PA manifest (c2pa.created, trainedAlgorithmicMedia)"
+        True, description="embed a signed C2PA manifest (see ``inputs`` for what it records)"
     )
     c2pa_thumbnail: bool = Field(
         False, description="also embed a manifest thumbnail (adds ~100-500 kB per image)"

@@ -26,8 +26,12 @@ _PNG_XMP_KEY = "XML:com.adobe.xmp"  # the iTXt keyword the XMP spec gives for PN
 _DST = re.compile(r"Iptc4xmpExt:DigitalSourceType\s*=\s*\"([^\"]*)\"")
 
 
-def xmp_packet(*, description: str, creator_tool: str) -> str:
-    """An XMP packet labelling the image as made by a trained algorithm (IPTC 2023 vocabulary)."""
+def xmp_packet(*, description: str, creator_tool: str,
+               digital_source_type: str | None = TRAINED_ALGORITHMIC_MEDIA) -> str:
+    """An XMP packet labelling the image as made by a trained algorithm (IPTC 2023 vocabulary);
+    ``digital_source_type=None`` makes no claim about how the image was made."""
+    source = ("" if digital_source_type is None
+              else f"    Iptc4xmpExt:DigitalSourceType={quoteattr(digital_source_type)}\n")
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
@@ -36,7 +40,7 @@ def xmp_packet(*, description: str, creator_tool: str) -> str:
         '    xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"\n'
         '    xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n'
         '    xmlns:dc="http://purl.org/dc/elements/1.1/"\n'
-        f'    Iptc4xmpExt:DigitalSourceType="{TRAINED_ALGORITHMIC_MEDIA}"\n'
+        f"{source}"
         f"    xmp:CreatorTool={quoteattr(creator_tool)}>\n"
         "   <dc:description><rdf:Alt>"
         f'<rdf:li xml:lang="x-default">{escape(description)}</rdf:li>'

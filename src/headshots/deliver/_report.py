@@ -1,5 +1,6 @@
-"""report.json: every candidate (file, style, seed, accepted, reasons, scores, selected, rank)
-with what was delivered for it, the likeness calibration and how the files are labelled."""
+"""report.json: every candidate (file, style, seed, accepted, reasons, scores, selected, rank,
+stopped early) with what was delivered for it, the likeness calibration and how the files are
+labelled."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from headshots.deliver._label import TRAINED_ALGORITHMIC_MEDIA
 from headshots.deliver._sheet import rejection_counts
 from headshots.deliver._types import Selection
 
@@ -67,6 +67,7 @@ def build_report(
             "candidates": len(selection.candidates),
             "accepted": accepted,
             "rejected": len(selection.candidates) - accepted,
+            "stopped_early": len(selection.stopped_early),
             "selected": len(selection.selected),
             "delivered_files": len(deliverables),
             "centre_cropped": sum(d.method == "centre" for d in deliverables),
@@ -76,7 +77,7 @@ def build_report(
         "likeness_calibration": (
             selection.calibration.model_dump(mode="json") if selection.calibration else None
         ),
-        "labels": {"xmp_digital_source_type": TRAINED_ALGORITHMIC_MEDIA, **labels},
+        "labels": labels,
         "files": files,
         "candidates": candidates,
     }

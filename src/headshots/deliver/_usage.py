@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from headshots.deliver._config import Framing
+from headshots.deliver._config import Framing, Inputs
 
 __all__ = ["usage_note"]
 
 
 def usage_note(*, signed: bool, development_cert: bool, image_format: str,
-               framings: Sequence[Framing] = (Framing.SQUARE, Framing.PORTRAIT)) -> str:
+               framings: Sequence[Framing] = (Framing.SQUARE, Framing.PORTRAIT),
+               inputs: Inputs = Inputs.GENERATED) -> str:
     """Plain-language usage note (Markdown)."""
     ext = "jpg" if image_format == "jpeg" else "png"
     shapes = "; ".join(f"`{f.folder}/*.{ext}` — {f.value} headshots" for f in framings)
     example = f"{framings[0].folder}/01-<name>.{ext}"
+    if inputs is Inputs.STAND_IN:
+        return _stand_in_note(signed=signed, development_cert=development_cert, ext=ext,
+                              framings=framings)
     c2pa: str
     if not signed:
         c2pa = "These files carry no C2PA manifest (signing was switched off for this delivery)."
@@ -63,4 +67,39 @@ may not be able to stop others from copying them. This is not legal advice.
 - `contact_sheet.png` — the selection at a glance, best first.
 - `rejections.png` — why the other candidates were not kept.
 - `report.json` — every candidate: file, style, seed, accepted, reasons, scores, selected, rank.
+"""
+
+
+def _stand_in_note(*, signed: bool, development_cert: bool, ext: str,
+                   framings: Sequence[Framing]) -> str:
+    shapes = "; ".join(f"`{f.folder}/NN-stand-in*.{ext}` — {f.value}" for f in framings)
+    if not signed:
+        c2pa = "These files carry no C2PA manifest (signing was switched off)."
+    else:
+        cert = (" It is signed with a *development* certificate (`dev-root-ca.pem` in this "
+                "folder issued it)." if development_cert else "")
+        c2pa = ("Each file's C2PA manifest (Content Credentials) records what really happened: "
+                "`c2pa.opened` of the source photograph (an ingredient), then `c2pa.cropped` "
+                f"and `c2pa.resized` by headshots — no `c2pa.created`, no AI claim.{cert}")
+    return f"""# Demo stand-ins — NOT AI-generated headshots
+
+**These files are real photographs**, standing in for generated headshots so that
+`headshots demo` can show judging, selection and delivery without a trained model. No model
+made them; do not share them as AI-generated headshots, and do not share them as yours.
+
+## Labels
+- **XMP metadata**: a description saying "Demo stand-in: a real photograph, framed by
+  headshots; not AI-generated". There is no `Iptc4xmpExt:DigitalSourceType`: we did not take
+  the photographs and make no claim about how they were made.
+- {c2pa}
+
+A real delivery (generated candidates) is labelled AI-generated instead: XMP
+`DigitalSourceType` = trainedAlgorithmicMedia and a C2PA `c2pa.created` manifest.
+
+## What is in this folder
+- {shapes} (framed the same way: eyes on one line, same head size).
+- `contact_sheet.png` — the stand-ins at a glance, best first.
+- `rejections.png` — why the other candidates were not kept.
+- `report.json` — every candidate: file, style, seed, accepted, reasons, scores, selected, rank;
+  `labels.inputs` is `"stand-in"`.
 """

@@ -25,9 +25,10 @@ from headshots.finetune._plot import plot_training
 from headshots.finetune._step import StepContext
 from headshots.store.paths import RunPaths
 
-__all__ = ["train_lora", "TrainResult", "ProgressFn", "resolve_device"]
+__all__ = ["train_lora", "TrainResult", "ProgressFn", "CheckpointFn", "resolve_device"]
 
 ProgressFn = Callable[[int, int, float], None]  # (step done, total steps, loss)
+CheckpointFn = Callable[[Path], None]  # called with each finished checkpoint's folder
 _RESUMABLE_CHANGES = {"checkpoint_every", "validation_images", "validation_steps",
                       "validation_guidance"}
 _LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
@@ -74,13 +75,15 @@ def train_lora(
     crops: Path, base_model: str | Path | LoadedModel, run_dir: Path,
     config: TrainConfig | None = None, *, scorer: LikenessScorer | None = None,
     device: str = "auto", resume: bool | None = None, stop_after: int | None = None,
-    on_progress: ProgressFn | None = None,
+    on_progress: ProgressFn | None = None, on_checkpoint: CheckpointFn | None = None,
 ) -> TrainResult:
     """Train a LoRA on the square crops in ``crops``; write checkpoints, the chosen LoRA,
     ``train_report.json`` and a plot into ``RunPaths(run_dir).train``.
 
     ``resume`` None resumes when a checkpoint exists, True insists on it, False starts over.
-    ``stop_after`` ends this session after that many steps (as an interruption would)."""
+    ``stop_after`` ends this session after that many steps (as an interruption would).
+    ``on_checkpoint`` hears of every checkpoint once it is complete on disk (e.g. to copy it
+    to durable storage)."""
     config = config or TrainConfig()
     if config.train_text_encoder:
         _require_text_encoder_lora()
@@ -220,6 +223,8 @@ def train_lora(
             if (step + 1) % config.checkpoint_every == 0 or step + 1 == total:
                 _checkpoint(ctx, paths, step + 1, scorer, history, trained, optimizer,
                             lr_scheduler)
+                if on_checkpoint is not None:
+                    on_checkpoint(paths.checkpoint(step + 1))
             if stop_after is not None and done_now >= stop_after and step + 1 < total:
                 return TrainResult(lora=None, report=history, finished=False)
     except torch.cuda.OutOfMemoryError as exc:

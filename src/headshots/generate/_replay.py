@@ -3,8 +3,10 @@ it lets judge/select/deliver and whole runs be tested on real faces."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from headshots.errors import InputError
 from headshots.generate._requests import Generated, GenerationRequest
@@ -19,6 +21,13 @@ class ReplayGenerator:
             raise InputError("the replay generator was given no images", "pass image files")
         self.images = list(images)
         self.served = 0
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The served files by name and size, hashed (names may be personal)."""
+        h = hashlib.sha256()
+        for p in self.images:
+            h.update(f"{p.name}\0{p.stat().st_size}\0".encode())
+        return {"generator": "replay", "images": h.hexdigest()[:16]}
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generated]:
         out = []

@@ -48,6 +48,11 @@ class Generator(Protocol):
         """Generate one batch (the caller streams batches to disk)."""
         ...
 
+    def fingerprint(self) -> dict[str, Any]:
+        """JSON-able facts every candidate depends on beyond its request (model, LoRA hash,
+        precision...): candidates made under another fingerprint are stale."""
+        ...
+
 
 def plan_requests(
     styles: Sequence[Style], identity: Identity, count: int, *, seed: int = 0,

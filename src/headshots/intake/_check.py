@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from headshots.intake._set import find_duplicates, majority_identity, summarise
 from headshots.media import decode_image, downscale
 from headshots.types import Reason
 
-__all__ = ["check_photo", "check_set", "Source", "ProgressFn"]
+__all__ = ["check_photo", "check_set", "evaluate_set", "Source", "ProgressFn"]
 
 Source = tuple[str, "bytes | Path"]  # (display name, data or path)
 ProgressFn = Callable[[int, int, str], None]  # (done, total, name)
@@ -63,7 +64,7 @@ def check_photo(
     result.head_thumb = m.thumbnail(aligned_crop(image, face, size=64, eye_mouth=0.3,
                                                  eye_y=0.45)[0])
     quality, failed = m.face_quality(image, face, config.quality)
-    result.metrics.update(sharpness=round(quality["sharpness"], 1),
+    result.metrics.update(sharpness=round(quality["sharpness"], 3),
                           face_luma=round(quality["face_luma"], 1),
                           clipped_dark=round(quality["clipped_dark"], 3),
                           clipped_bright=round(quality["clipped_bright"], 3))
@@ -99,10 +100,23 @@ def check_set(
         results.append(check_photo(name, source, backend, config))
         if on_progress:
             on_progress(i + 1, len(sources), name)
-    clusters = find_duplicates(results, config)  # first: copies must not vote on identity
-    identity = majority_identity(results, config)
-    summary = summarise(results, identity, clusters, config, skipped=len(sources) - len(results),
-                        not_photos=[name for name, _ in skipped])
-    return IntakeReport(photos=results, set=summary, skipped=list(skipped))
+    return evaluate_set(results, config, skipped=len(sources) - len(results),
+                        skipped_files=skipped)
+
+
+def evaluate_set(results: Sequence[PhotoResult], config: IntakeConfig | None = None,
+                 skipped: int = 0, skipped_files: Sequence[tuple[str, str]] = ()
+                 ) -> IntakeReport:
+    """The set-level part of the check (duplicates, identity majority, variety, advice) over
+    per-photo results from ``check_photo``. Works on copies, so results stored as they were
+    checked can be evaluated again whenever a photo is added or removed. ``skipped_files``
+    names files left out as not photos (name, why), for the report and its advice."""
+    config = config or IntakeConfig()
+    photos = [copy.deepcopy(r) for r in results]
+    clusters = find_duplicates(photos, config)  # first: copies must not vote on identity
+    identity = majority_identity(photos, config)
+    summary = summarise(photos, identity, clusters, config, skipped=skipped,
+                        not_photos=[name for name, _ in skipped_files])
+    return IntakeReport(photos=photos, set=summary, skipped=list(skipped_files))
 
 

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from headshots.intake._check import Source
 from headshots.intake._report import IntakeReport
-from headshots.media import decode_image, downscale, font
+from headshots.media import decode_image, downscale, draw_text, font
 
 __all__ = ["render_sheet"]
 
@@ -66,7 +66,7 @@ def render_sheet(
         badge = f"{'✓' if photo.accepted else '✗'} {photo.verdict}"  # the table's word
         draw.rectangle((x, y, x + 86, y + 26), fill=colour)
         draw.text((x + 6, y + 3), badge, fill=(255, 255, 255), font=font(15, bold=True))
-        draw.text((x, y + _CELL + 4), photo.file[:30], fill=_INK, font=font(13, bold=True))
+        draw_text(draw, (x, y + _CELL + 4), photo.file, 13, bold=True, fill=_INK, max_width=_CELL)
         quiet = "good photo" if not photo.notes else ""
         lines = textwrap.wrap(", ".join(photo.why()) or quiet, 34)
         notes = textwrap.wrap("; ".join(photo.notes), 34)  # in amber, after the reasons

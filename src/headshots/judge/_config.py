@@ -48,7 +48,8 @@ class JudgeConfig(BaseModel):
     default_threshold: float = Field(0.6, gt=0, description="with fewer than 2 references")
     duplicate_distance: float = Field(0.12, ge=0, description="thumbnail distance: duplicate")
     duplicate_head_distance: float = Field(
-        0.2, ge=0, description="eye-aligned head views closer than this: duplicate (the same "
-        "shot shifted, zoomed or re-lit <= 0.01; other photos >= 0.59, mirror images >= 0.43)"
+        0.2, ge=0, description="eye-aligned head views closer than this, as they are or one "
+        "mirrored: duplicate (the same shot shifted, zoomed or re-lit <= 0.02, mirrored <= 0.06; "
+        "other photos >= 0.59 either way)"
     )
     likeness_weight: float = Field(0.6, ge=0, le=1, description="rank = w*likeness + (1-w)*quality")

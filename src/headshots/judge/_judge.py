@@ -142,7 +142,7 @@ def judge_one(candidate: Candidate, backend: FaceBackend, calibration: LikenessC
     pitch = face.pose.pitch if face.pose else 0.0
     r.features["pose"] = np.array([yaw, pitch], np.float32)
     quality = float(np.mean([
-        min(sharp / 150.0, 1.0), 1.0 - min(abs(luma - 135.0) / 120.0, 1.0),
+        min(sharp / 0.28, 1.0), 1.0 - min(abs(luma - 135.0) / 120.0, 1.0),
         min(fraction / 0.35, 1.0), 1.0 - min(abs(yaw) / 60.0, 1.0),
     ]))
     r.scores["quality"] = round(quality, 4)
@@ -212,8 +212,9 @@ def judge_candidates(
 
 
 def _flag_duplicates(results: list[JudgeResult], config: JudgeConfig) -> None:
-    """Best rank score first; a candidate near-identical to an accepted one kept before it is a
-    duplicate. Kept descriptors live in matrices, so each candidate is one product each."""
+    """Best rank score first; a candidate near-identical to an accepted one kept before it, or
+    its mirror image, is a duplicate. Kept descriptors live in matrices, so each candidate is
+    one product each."""
     ranked = sorted((r for r in results if "thumb" in r.features),
                     key=lambda r: -(r.scores.get("rank_score") or 0.0))
     if not ranked:
@@ -226,12 +227,19 @@ def _flag_duplicates(results: list[JudgeResult], config: JudgeConfig) -> None:
     for r in ranked:
         n, thumb, head = len(kept), r.features["thumb"].ravel(), r.features.get("head")
         near = 1.0 - thumbs[:n] @ thumb < config.duplicate_distance
+        mirror = np.zeros(n, bool)
         if head is not None:
             near |= has_head[:n] & (1.0 - heads[:n] @ head.ravel()
                                     < config.duplicate_head_distance)
+            # the head view is centred on the eyes, so flipping it is the mirror image's view
+            mirror = has_head[:n] & ~near & (1.0 - heads[:n] @ head[:, ::-1].ravel()
+                                             < config.duplicate_head_distance)
         if near.any():
             twin = kept[int(np.argmax(near))]
             r.add(Reason.DUPLICATE, f"near-identical to {twin.candidate.path.name}")
+        elif mirror.any():
+            twin = kept[int(np.argmax(mirror))]
+            r.add(Reason.DUPLICATE, f"mirror image of {twin.candidate.path.name}")
         elif r.accepted:
             thumbs[n] = thumb
             if head is not None:

@@ -11,7 +11,7 @@ from headshots.media._decode import (
 )
 from headshots.media._encode import downscale, encode_clean, save_clean
 from headshots.media._folder import FolderScan, scan_folder
-from headshots.media._fonts import font
+from headshots.media._fonts import draw_text, drawable, fit_text, font, text_font
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -21,10 +21,14 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "decode_image",
     "downscale",
+    "draw_text",
+    "drawable",
     "encode_clean",
+    "fit_text",
     "font",
     "looks_like_image",
     "save_clean",
     "scan_folder",
     "sniff_format",
+    "text_font",
 ]

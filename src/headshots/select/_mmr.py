@@ -1,7 +1,9 @@
 """Top-K with diversity: maximal marginal relevance over identity-free features.
 
 Each accepted candidate is described by its 24x24 grey layout thumbnail, its background colour,
-its style and its head pose (never its identity embedding: all of them are the same person).
+its style and its head pose (never its identity embedding: all of them are the same person), and
+optionally its eye-aligned head view, which keeps near-twins (one seed family, a mirror image)
+from sitting side by side.
 MMR picks, one at a time, the candidate with the best ``lam * score - (1 - lam) * max similarity
 to those already picked``, so the gallery varies while the best images still lead it.
 """
@@ -28,6 +30,11 @@ class SelectConfig(BaseModel):
     min_distance: float = Field(
         0.12, ge=0, description="never pick two whose layout distance is below this"
     )
+    min_head_distance: float = Field(
+        0.35, ge=0,
+        description="never pick two whose head views (as they are or one mirrored) are closer: "
+        "near-twins (the same shot <= 0.06 either way; other photos of one person >= 0.59)",
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class Item:
     colour: np.ndarray  # background Lab colour
     style: str
     pose: np.ndarray  # yaw, pitch in degrees
+    head: np.ndarray | None = None  # unit-norm eye-aligned head view (2-D), for near-twins
 
 
 def effective_k(config: SelectConfig, candidates: int, accepted: int) -> int:
@@ -53,6 +61,16 @@ def _similarity(a: Item, b: Item) -> float:
     style = 1.0 if a.style == b.style else 0.0
     pose = math.exp(-float(np.linalg.norm(a.pose - b.pose)) / 15.0)
     return 0.45 * max(layout, 0.0) + 0.2 * colour + 0.2 * style + 0.15 * pose
+
+
+def _head_twins(a: Item, b: Item, limit: float) -> bool:
+    """Head views closer than ``limit``, as they are or one mirrored (the view is centred on
+    the eyes, so flipping it is the mirror image's view)."""
+    if a.head is None or b.head is None:
+        return False
+    plain = float(np.dot(a.head.ravel(), b.head.ravel()))
+    mirrored = float(np.dot(a.head[:, ::-1].ravel(), b.head.ravel())) if a.head.ndim == 2 else -1
+    return 1.0 - max(plain, mirrored) < limit
 
 
 def select_diverse(items: Sequence[Item], k: int, config: SelectConfig | None = None) -> list[str]:
@@ -79,6 +97,6 @@ def select_diverse(items: Sequence[Item], k: int, config: SelectConfig | None = 
                 continue
             max_sim[j] = max(max_sim[j], _similarity(pool[best], item))
             if 1 - float(np.dot(pool[best].thumb.ravel(), item.thumb.ravel())) < \
-                    config.min_distance:
+                    config.min_distance or _head_twins(pool[best], item, config.min_head_distance):
                 max_sim[j] = np.inf  # a near-twin of a chosen one is never chosen
     return [pool[c].key for c in chosen]
