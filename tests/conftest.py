@@ -43,6 +43,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_gpu)
 
 
+@pytest.fixture(autouse=True)
+def _log_in_tmp(tmp_path, monkeypatch):
+    """Commands run by tests log into the test's own folder, never the user's home."""
+    monkeypatch.setenv("HEADSHOTS_LOG", str(tmp_path / "headshots.log"))
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA

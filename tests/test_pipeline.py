@@ -1,5 +1,6 @@
-"""pipeline.to_selection: judge results plus the generator's stopped-early index records make
-the deliver stage's Selection, every candidate of the run in it."""
+"""headshots.pipeline: to_selection (judge results plus the generator's stopped-early index
+records make the deliver stage's Selection, every candidate of the run in it) and the
+preview verdict's words."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from headshots.errors import InputError
 from headshots.judge import JudgeResult, calibrate
-from headshots.pipeline import to_selection
+from headshots.pipeline import preview_verdict, to_selection
 from headshots.types import Candidate, Reason
 
 
@@ -43,3 +44,18 @@ def test_a_stopped_record_without_a_reason_code_is_a_typed_error():
     cal = calibrate([])
     with pytest.raises(InputError, match="not a reason code"):
         to_selection(_results(), [], cal, [{"settings": {"early_rejected": "gremlins"}}])
+
+
+def _passing(passed: int, failed: int) -> list[JudgeResult]:
+    out = [JudgeResult(Candidate(id=f"p{i}", path=Path(f"p{i}.png"))) for i in range(passed)]
+    out += [JudgeResult(Candidate(id=f"f{i}", path=Path(f"f{i}.png")), [Reason.NO_FACE])
+            for i in range(failed)]
+    return out
+
+
+def test_preview_verdict_says_none_not_only_zero():
+    verdict = preview_verdict(_passing(0, 8))
+    assert not verdict.go
+    assert verdict.why == "none of the 8 preview images pass (need 2); main reasons: no_face ×8"
+    assert preview_verdict(_passing(1, 7)).why.startswith("only 1 of 8 preview images pass")
+    assert preview_verdict(_passing(2, 6)).why == "2 of 8 preview images pass the judge"

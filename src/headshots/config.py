@@ -20,8 +20,19 @@ class _Frozen(BaseModel):
 
 
 class DecodeConfig(_Frozen):
-    max_pixels: int = Field(40_000_000, gt=0, description="refuse larger images before decoding")
-    max_bytes: int = Field(60_000_000, gt=0, description="refuse larger files before reading")
+    max_pixels: int = Field(
+        50_000_000, gt=0,
+        description="decoded pixels at most; PNG, WebP, AVIF and HEIC without a large preview are "
+        "decoded whole, so their header must stay below this (48 MP phone HEICs pass)",
+    )
+    max_pixels_reduced: int = Field(
+        260_000_000, gt=0,
+        description="header limit for JPEG and HEIC, which decode at a reduced size: 200 MP phone "
+        "photos pass, a bomb claiming gigapixels is refused before decoding",
+    )
+    max_bytes: int = Field(
+        100_000_000, gt=0, description="refuse larger files before reading (200 MP JPEGs: 30-60 MB)"
+    )
     decode_max_side: int = Field(
         1600, ge=256,
         description="JPEGs decode at 1/2, 1/4 or 1/8 scale while the long side stays >= this",
@@ -76,6 +87,11 @@ class IntakeConfig(_Frozen):
     )
     identity_threshold: float = Field(
         0.6, gt=0, description="dlib distance to the set's identity centre above: different_person"
+    )
+    transparent_note_fraction: float = Field(
+        0.05, ge=0, le=1,
+        description="a photo more transparent than this is flagged as a cut-out (kept: the area "
+        "becomes a plain backdrop, which trains worse than the real background)",
     )
     min_accepted: int = Field(8, ge=1, description="accepted photos needed for the set to be ready")
     max_photos: int = Field(40, ge=1, description="photos examined at most in one set")

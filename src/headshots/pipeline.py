@@ -93,15 +93,16 @@ def reference_calibration(images: Sequence[np.ndarray], backend: FaceBackend,
 def judge_and_select(
     candidates: Sequence[Candidate], calibration: LikenessCalibration, *, top: int = 100,
     judge_config: JudgeConfig | None = None, backend: FaceBackend | None = None,
-    workers: int = 1, on_progress: ProgressFn | None = None,
+    workers: int = 1, on_progress: ProgressFn | None = None, exact_top: bool = False,
 ) -> tuple[list[JudgeResult], list[str]]:
-    """Judge every candidate, then pick the diverse top-K of the accepted (K scaled to the
-    run's size). Returns the results and the selected candidate ids, best first."""
+    """Judge every candidate, then pick the diverse top-K of the accepted: ``top`` itself when
+    ``exact_top`` (the person asked for that many), else ``top`` of a 1000-candidate run scaled
+    to this run's size. Returns the results and the selected candidate ids, best first."""
     results = _judge(candidates, calibration, judge_config, backend=backend, workers=workers,
                      on_progress=on_progress)
     accepted = [r for r in results if r.accepted]
     config = SelectConfig(k=top)
-    k = effective_k(config, len(results), len(accepted))
+    k = min(top, len(accepted)) if exact_top else effective_k(config, len(results), len(accepted))
     items = [Item(key=r.candidate.id, score=float(r.scores.get("rank_score") or 0.0),
                   thumb=r.features["thumb"], colour=r.features["colour"], style=r.candidate.style,
                   pose=r.features.get("pose", np.zeros(2, np.float32)),
@@ -179,8 +180,9 @@ def preview_verdict(results: Sequence[JudgeResult], min_share: float = 0.25) -> 
             for reason in r.reasons:
                 counts[reason.value] = counts.get(reason.value, 0) + 1
         top = ", ".join(f"{k} ×{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
-        why = (f"only {len(accepted)} of {len(results)} preview images pass (need {need}); "
-               f"main reasons: {top or 'none'}")
+        passed = (f"only {len(accepted)} of {len(results)} preview images pass" if accepted
+                  else f"none of the {len(results)} preview images pass")
+        why = f"{passed} (need {need}); main reasons: {top or 'none'}"
     return PreviewVerdict(go, len(accepted), len(results), median, why)
 
 

@@ -54,7 +54,7 @@ _TEXT: dict[Reason, tuple[str, str]] = {
     ),
     Reason.TOO_LARGE: (
         "the image has too many pixels to process safely",
-        "resize it below the pixel limit (e.g. 40 megapixels)",
+        "resize it (24 megapixels is plenty), or export it as JPEG",
     ),
     Reason.NO_FACE: ("no face was found", "use a photo where your face is clearly visible"),
     Reason.MULTIPLE_FACES: (

@@ -23,12 +23,17 @@ def test_styles_lists_the_catalog():
 def test_generate_on_a_tiny_model(tmp_path, tiny):
     out = tmp_path / "cands"
     result = runner.invoke(app, ["generate", "--base-model", str(tiny["sd15"]), "--styles",
-                                 "corporate-grey,dark-low-key", "--count", "3", "--out", str(out),
-                                 "--resolution", "64", "--steps", "2", "--no-early-reject",
-                                 "--device", "cpu"])
+                                 "corporate-grey,dark-low-key", "--candidates", "3", "--out",
+                                 str(out), "--resolution", "64", "--sample-steps", "2",
+                                 "--no-early-reject", "--device", "cpu"])
     assert result.exit_code == 0, result.output
-    lines = (out / "index.jsonl").read_text().splitlines()
-    assert [json.loads(x)["seed"] for x in lines] == [0, 2, 1] or len(lines) == 3
+    records = [json.loads(x) for x in (out / "index.jsonl").read_text().splitlines()]
+    # round-robin over the styles, seeds 0, 1, 2 in request order; each recorded with its file
+    assert sorted((r["seed"], r["style"]) for r in records) == [
+        (0, "corporate-grey"), (1, "dark-low-key"), (2, "corporate-grey")]
+    for r in records:
+        assert r["file"] == f"{r['style']}/{r['seed']:06d}.png" and (out / r["file"]).is_file()
+        assert r["settings"]["steps"] == 2 and "sks person" in r["prompt"]
     bad = runner.invoke(app, ["generate", "--base-model", str(tiny["sd15"]), "--styles",
                               "pirate", "--out", str(out), "--device", "cpu"])
     assert bad.exit_code == 2 and "unknown style" in bad.output

@@ -26,10 +26,12 @@ def test_check_prints_table_and_writes_json_and_sheet(tmp_path):
                                  "--sheet", str(tmp_path / "s.png")])
     assert result.exit_code == 0, result.output
     assert "Selfie check" in result.output and "not ready" in result.output
+    assert "skipped: notes.txt (not a photo)" in result.output
     data = json.loads((tmp_path / "r.json").read_text())
     got = {p["file"]: p["reasons"] for p in data["photos"]}
-    assert got == {"biden.jpg": ["different_person"], "notes.txt": ["unreadable"],
-                   "obama.jpg": [], "obama2.jpg": []}
+    # notes.txt is not a photo: named as skipped, not counted as an unreadable photo of the set
+    assert got == {"biden.jpg": ["different_person"], "obama.jpg": [], "obama2.jpg": []}
+    assert data["skipped"] == [{"file": "notes.txt", "why": "not a photo"}]
     assert data["set"]["accepted"] == 2 and data["set"]["ready"] is False
     assert (tmp_path / "s.png").stat().st_size > 10_000
 
@@ -43,7 +45,15 @@ def test_check_missing_folder_is_one_line_exit_2(tmp_path):
 def test_check_empty_folder_exit_2(tmp_path):
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["check", str(tmp_path / "empty")])
-    assert result.exit_code == 2 and "is empty" in result.output
+    assert result.exit_code == 2 and "holds no photos" in result.output
+    (tmp_path / "empty" / "notes.txt").write_text("x")
+    (tmp_path / "empty" / "old").mkdir()
+    result = runner.invoke(app, ["check", str(tmp_path / "empty")])
+    assert result.exit_code == 2
+    assert result.output == (f"error: folder {tmp_path / 'empty'} holds no photos (only notes.txt "
+                             "(not a photo), old/ (a folder: photos in subfolders are not looked "
+                             "at)) — pass the folder with your selfies (8-20 photos of one "
+                             "person)\n")
 
 
 def test_prepare_writes_crops_report_and_sheet(tmp_path):

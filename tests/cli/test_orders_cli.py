@@ -36,7 +36,7 @@ def data_dir(tmp_path, monkeypatch):
 def _args(selfies, tiny, out, *extra):
     return ["run", str(selfies), "--base-model", str(tiny["sd15"]), "--out", str(out),
             "--styles", "corporate-grey", "--candidates", "4", "--top", "2", "--resolution",
-            "64", "--train-steps", "2", "--sample-steps", "2", "--preview-count", "2",
+            "64", "--train-steps", "2", "--sample-steps", "2", "--preview-candidates", "2",
             "--device", "cpu", "--workers", "1", *extra]
 
 

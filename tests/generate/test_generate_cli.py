@@ -13,8 +13,8 @@ runner = CliRunner()
 
 
 def _generate(tiny, out, *extra):
-    return runner.invoke(app, ["generate", "--base-model", str(tiny["sd15"]), "--count", "2",
-                               "--out", str(out), "--resolution", "64", "--steps", "2",
+    return runner.invoke(app, ["generate", "--base-model", str(tiny["sd15"]), "--candidates", "2",
+                               "--out", str(out), "--resolution", "64", "--sample-steps", "2",
                                "--no-early-reject", "--device", "cpu", *extra])
 
 

@@ -84,6 +84,11 @@ def test_duplicate_keeps_the_best_of_the_cluster(backend, photos, variants):
     assert got["small-copy.jpg"].metrics["duplicate_of"] == "original.jpg"
     assert got["mirror.jpg"].accepted and got["other.jpg"].accepted  # a mirror is no duplicate
     assert report.set.variety["duplicate_clusters"] == [["original.jpg", "small-copy.jpg"]]
+    # the words name the photo it repeats, and agree in number
+    assert got["small-copy.jpg"].why() == ["almost the same as original.jpg, which is kept"]
+    assert got["small-copy.jpg"].verdict == "drop" and got["original.jpg"].verdict == "keep"
+    assert ("1 near-duplicate photo adds nothing: replace it with different poses, expressions "
+            "or places.") in report.set.advice
 
 
 def _person_set(photos, variants) -> list[tuple[str, bytes]]:
@@ -139,7 +144,7 @@ def test_report_json_shape(backend, photos):
 
     report = check_set([("a.jpg", jpeg(photos["obama"]))], backend)
     data = json.loads(report.to_json())
-    assert set(data) == {"photos", "set"}
+    assert set(data) == {"photos", "set", "skipped"} and data["skipped"] == []
     assert set(data["photos"][0]) == {"file", "accepted", "reasons", "metrics"}
     assert {"accepted", "ready", "variety", "advice"} <= set(data["set"])
     assert data["set"]["accepted"] == 1 and data["set"]["ready"] is False
@@ -173,3 +178,58 @@ def test_burst_shots_are_duplicates_and_copies_do_not_vote(backend, photos):
     got = {p.file: p.reasons for p in report.photos}
     assert report.set.identity["majority"] is True and report.set.identity["majority_size"] == 2
     assert Reason.DIFFERENT_PERSON in got["b1.jpg"] and got["o1.jpg"] == got["o2.jpg"] == []
+
+
+def test_two_duplicates_are_plural(backend, photos, variants):
+    report = check_set([("a.jpg", jpeg(photos["obama"])), ("b.jpg", jpeg(variants["resaved"], 55)),
+                        ("c.jpg", jpeg(photos["obama"], 60))], backend)
+    assert any(a.startswith("2 near-duplicate photos add nothing: replace them")
+               for a in report.set.advice)
+
+
+def test_exif_rotated_photo_reports_the_displayed_size(backend, photos):
+    import io
+
+    from PIL import Image
+
+    upright = photos["obama2"]  # 417 wide, 800 tall as shown
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(upright)))  # stored on its side
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to display"
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", exif=exif.tobytes(), quality=92)
+    r = check_photo("phone.jpg", buf.getvalue(), backend, IntakeConfig())
+    assert r.reasons == []
+    assert (r.metrics["width"], r.metrics["height"]) == (417, 800)
+    plain = check_photo("plain.jpg", jpeg(upright), backend, IntakeConfig())
+    assert abs(r.metrics["face_height_px"] - plain.metrics["face_height_px"]) <= 3
+
+
+def test_a_cut_out_is_kept_with_a_note(backend, photos):
+    import io
+
+    from PIL import Image
+
+    ob = photos["obama"]
+    mask = backend.analyse(ob, hands=False, mask=True).person_mask
+    cut = Image.fromarray(ob).convert("RGBA")
+    cut.putalpha(Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8)))
+    buf = io.BytesIO()
+    cut.save(buf, "PNG")
+    report = check_set([("cutout.png", buf.getvalue()), ("b.jpg", jpeg(photos["obama2"]))],
+                       backend)
+    r = report.photos[0]
+    assert r.accepted and 0.3 < r.metrics["transparent_fraction"] < 0.7
+    assert r.notes and "cut-out" in r.notes[0] and r.to_dict()["notes"] == r.notes
+    assert any("1 photo is a cut-out" in a for a in report.set.advice)
+    assert "notes" not in report.photos[1].to_dict()
+
+
+def test_skipped_files_are_in_the_report_and_the_advice(backend, photos):
+    report = check_set([("a.jpg", jpeg(photos["obama"]))], backend,
+                       skipped=[("notes.txt", "not a photo"), ("old/", "a folder")])
+    data = report.to_dict()
+    assert data["skipped"] == [{"file": "notes.txt", "why": "not a photo"},
+                               {"file": "old/", "why": "a folder"}]
+    assert [p["file"] for p in data["photos"]] == ["a.jpg"]
+    assert report.set.advice[-1] == "Skipped as not photos: notes.txt, old/."

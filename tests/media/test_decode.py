@@ -85,13 +85,103 @@ def _png_bomb(w: int, h: int) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def test_decompression_bomb_is_too_large_from_the_header():
+def test_decompression_bomb_is_too_large_from_the_header(monkeypatch):
+    from PIL import ImageFile
+
+    def no_decoding(self):
+        raise AssertionError("a bomb must be refused before any pixel is decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     data = _png_bomb(30000, 30000)
     assert len(data) < 200
     with pytest.raises(ImageError) as info:
         decode_image(data, name="bomb.png")
     assert info.value.reason is Reason.TOO_LARGE
-    assert "40 MP limit" in str(info.value) and "900000000" in str(info.value)
+    assert str(info.value).startswith(
+        "bomb.png: 30000×30000 is 900 megapixels, over the 50 MP limit for PNG images — resize")
+    # our words, not Pillow's ("Image size (900000000 pixels) exceeds limit ... DOS attack")
+    assert "900000000" not in str(info.value) and "DOS" not in str(info.value)
+
+
+def _jpeg_claiming(photo: Image.Image, w: int, h: int) -> bytes:
+    """A real small JPEG whose frame header (SOF0) claims w x h pixels."""
+    data = bytearray(_bytes(photo.resize((64, 64)), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", h, w)
+    return bytes(data)
+
+
+def test_jpeg_bomb_is_refused_from_the_header(photo, monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded"))
+    with pytest.raises(ImageError) as info:
+        decode_image(_jpeg_claiming(photo, 60000, 60000), name="bomb.jpg")
+    assert info.value.reason is Reason.TOO_LARGE
+    assert "60000×60000 is 3600 megapixels, over the 260 MP limit for JPEG" in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def phone_48mp(photo) -> bytes:
+    """A 48 MP phone-sized JPEG (6048x8064, as a 48 MP main camera shoots it) of a real photo."""
+    canvas = Image.new("RGB", (6048, 8064), (96, 90, 84))
+    canvas.paste(photo.resize((4200, 8064)), (900, 0))
+    return _bytes(canvas, "JPEG", quality=80)
+
+
+def test_48_megapixel_phone_jpeg_is_accepted_and_decoded_reduced(phone_48mp):
+    d = decode_image(phone_48mp, name="IMG_0001.jpg")
+    assert d.original_size == d.display_size == (6048, 8064)
+    assert d.pixels.shape == (2016, 1512, 3)  # 1/4 scale: long side still >= 1600
+    assert d.pixels.mean() > 40
+
+
+@pytest.mark.slow
+def test_200_megapixel_phone_jpeg_is_accepted(photo):
+    canvas = Image.new("RGB", (16320, 12240), (96, 90, 84))
+    canvas.paste(photo.resize((4170, 8000)), (6000, 2000))
+    data = _bytes(canvas, "JPEG", quality=80)
+    del canvas
+    d = decode_image(data, name="IMG_0002.jpg")
+    assert d.original_size == (16320, 12240)
+    assert d.pixels.shape == (1530, 2040, 3)  # 1/8 scale
+
+
+def test_a_jpeg_that_must_decode_whole_keeps_the_full_decode_limit(phone_48mp):
+    # what we deliver is never draft-decoded: then 48 MP is over a 40 MP full-decode limit
+    with pytest.raises(ImageError) as info:
+        decode_image(phone_48mp, DecodeConfig(max_pixels=40_000_000, decode_max_side=100_000))
+    assert info.value.reason is Reason.TOO_LARGE and "full decodes stop at 40 MP" in str(
+        info.value)
+
+
+def test_large_heic_decodes_its_embedded_preview_or_is_refused(photo):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    big = photo.resize((600, 1152))  # 0.69 MP: over a 0.5 MP full-decode limit below
+    config = DecodeConfig(max_pixels=500_000, decode_max_side=256)
+    with_preview = _bytes(big, "HEIF", quality=60, thumbnails=[400])
+    d = decode_image(with_preview, config, name="IMG_0003.HEIC")
+    assert d.original_size == (600, 1152) and d.pixels.shape == (400, 208, 3)
+    assert np.abs(d.pixels.astype(int) - np.asarray(big.resize((208, 400))).astype(int)).mean() < 8
+    with pytest.raises(ImageError) as info:
+        decode_image(_bytes(big, "HEIF", quality=60), config, name="IMG_0004.HEIC")
+    assert info.value.reason is Reason.TOO_LARGE and "no preview" in str(info.value)
+
+
+@pytest.mark.parametrize("make", ["folder", "dangling link"])
+def test_a_file_that_cannot_be_read_is_unreadable_not_a_crash(tmp_path, make):
+    # permission denied is tested through the CLI (tests/cli/test_permissions.py): root reads all
+    path = tmp_path / "IMG_0005.jpg"
+    if make == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(tmp_path / "gone.jpg")
+    with pytest.raises(ImageError) as info:
+        decode_image(path)
+    assert info.value.reason is Reason.UNREADABLE
+    assert str(info.value).startswith("IMG_0005.jpg: cannot be read (")
 
 
 def test_file_size_limit(tmp_path, photo):
@@ -139,10 +229,17 @@ def test_modes_become_rgb_uint8(photo, mode):
     assert 20 < d.pixels.mean() < 235
 
 
-def test_transparent_png_composites_on_grey():
-    im = Image.new("RGBA", (10, 10), (255, 0, 0, 0))
+def test_transparent_area_becomes_a_light_backdrop_and_is_measured(photo):
+    from headshots.media import BACKDROP
+
+    im = photo.resize((60, 80)).convert("RGBA")
+    alpha = np.full((80, 60), 255, np.uint8)
+    alpha[:, :30] = 0  # the left half cut away
+    im.putalpha(Image.fromarray(alpha))
     d = decode_image(_bytes(im, "PNG"))
-    assert tuple(d.pixels[0, 0]) == (128, 128, 128)
+    assert tuple(d.pixels[40, 5]) == BACKDROP and BACKDROP[0] > 200
+    assert d.transparent_fraction == pytest.approx(0.5)
+    assert decode_image(_bytes(photo.resize((60, 80)), "PNG")).transparent_fraction == 0.0
 
 
 def test_large_jpeg_decodes_reduced(photo):
@@ -153,10 +250,19 @@ def test_large_jpeg_decodes_reduced(photo):
 
 
 def test_pixel_limit_checked_from_the_header_below_pillows_own_limit():
+    # 60 MP is below Pillow's own 89 MP warning: the limit is ours, from the header
     with pytest.raises(ImageError) as info:
-        decode_image(_png_bomb(8000, 6000), name="big.png")
+        decode_image(_png_bomb(9000, 6700), name="big.png")
     assert info.value.reason is Reason.TOO_LARGE
-    assert "8000×6000 is 48 megapixels" in str(info.value)
+    assert "9000×6700 is 60 megapixels" in str(info.value)
+
+
+def test_exif_rotated_photo_reports_its_displayed_size(photo):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    d = decode_image(_bytes(photo, "JPEG", exif=exif.tobytes()))
+    assert d.original_size == (photo.width, photo.height)
+    assert d.display_size == (photo.height, photo.width) == (d.width, d.height)
 
 
 def test_embedded_colour_profile_is_applied_before_it_is_dropped(photo):

@@ -1,4 +1,4 @@
-"""``headshots check``, ``prepare`` and ``demo``."""
+"""``headshots check`` and ``headshots prepare``."""
 
 from __future__ import annotations
 
@@ -6,48 +6,50 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from headshots.cli import app
-from headshots.cli._common import console, friendly_errors
-from headshots.errors import InputError, NotFoundError
+from headshots.cli._common import console, friendly_errors, progress
+from headshots.cli._options import JsonOut, Resolution, Verbose
+from headshots.cli._validate import image_folder, output_dir, output_file
 
 if TYPE_CHECKING:
     from headshots.intake import IntakeReport
+    from headshots.media import FolderScan
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif"}
-
-
-def list_photos(folder: Path) -> list[tuple[str, Path]]:
-    """Every regular file in ``folder`` (not recursive), sorted; the check itself decides which
-    are images, so a PSD named .jpg is reported, not skipped."""
-    if not folder.exists():
-        raise NotFoundError(f"folder {folder} does not exist", "pass the folder with your selfies")
-    if not folder.is_dir():
-        raise InputError(f"{folder} is not a folder", "pass the folder that holds your selfies")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
-        raise InputError(f"folder {folder} is empty", "put 8-20 selfies of one person in it")
-    return [(p.name, p) for p in files]
+SELFIES_HINT = "pass the folder with your selfies (8-20 photos of one person)"
 
 
-def _run_check(folder: Path) -> tuple[IntakeReport, list[tuple[str, Path]]]:
+def list_photos(folder: Path, *, what: str = "folder", hint: str = SELFIES_HINT
+                ) -> list[tuple[str, Path]]:
+    """(name, path) of every photo directly in ``folder``, sorted; a PSD named .jpg counts (the
+    check reports it), notes.txt and subfolders do not (they are named on screen)."""
+    scan = image_folder(folder, what=what, hint=hint)
+    if scan.skipped:
+        console.print(f"skipped: {escape(scan.skipped_text())}")
+    return [(p.name, p) for p in scan.images]
+
+
+def _run_check(scan: FolderScan) -> tuple[IntakeReport, list[tuple[str, Path]]]:
     from headshots.faces import default_backend
     from headshots.intake import check_set
 
-    sources = list_photos(folder)
+    sources: list[tuple[str, Path]] = [(p.name, p) for p in scan.images]
+    if scan.skipped:
+        console.print(f"skipped: {escape(scan.skipped_text())}")
     backend = default_backend()
-    with Progress(
+    with progress(
         TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeRemainingColumn(), console=console, transient=True,
-    ) as progress:
-        task = progress.add_task("", total=len(sources))
+        TimeRemainingColumn(), transient=True,
+    ) as bar:
+        task = bar.add_task("", total=len(sources))
 
         def tick(done: int, total: int, name: str) -> None:
-            progress.update(task, completed=done, description=name)
+            bar.update(task, completed=done, description=escape(name))
 
-        report = check_set(sources, backend, on_progress=tick)
+        report = check_set(sources, backend, on_progress=tick, skipped=scan.skipped)
     return report, sources
 
 
@@ -60,51 +62,70 @@ def _print_report(report: IntakeReport) -> None:
     table.add_column("sharpness", justify="right")
     table.add_column("yaw°", justify="right")
     for p in report.photos:
-        verdict = "[green]keep[/]" if p.accepted else "[red]drop[/]"
-        why = "; ".join(r.explanation for r in p.reasons) or "-"
-        if p.detail:
-            why += f" ({p.detail})"
+        verdict = f"[{'green' if p.accepted else 'red'}]{p.verdict}[/]"  # the sheet's word too
+        # a decode failure's detail says more than its reason ("cannot be read (Permission
+        # denied)"); it starts with the name, which the first column shows already
+        why = escape(p.detail.removeprefix(p.file + ": ") if p.detail
+                     else "; ".join(p.why()) or "-")
+        if p.notes:
+            why += f" [yellow]{escape('; '.join(p.notes))}[/]"
         m = p.metrics
         table.add_row(
-            p.file, verdict, why, str(m.get("face_height_px", "")), str(m.get("sharpness", "")),
-            str(m.get("yaw", "")),
+            escape(p.file), verdict, why, str(m.get("face_height_px", "")),
+            str(m.get("sharpness", "")), str(m.get("yaw", "")),
         )
     console.print(table)
     s = report.set
     status = "[green]ready to train[/]" if s.ready else "[red]not ready[/]"
     console.print(f"{s.accepted} accepted of {len(report.photos)} — {status}")
     for line in s.advice:
-        console.print(f"  • {line}")
+        console.print(f"  • {escape(line)}")
 
 
 @app.command()
 @friendly_errors
 def check(
     folder: Path = typer.Argument(..., help="Folder with 8-20 selfies of one person."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON here."),
+    json_out: JsonOut = None,
     sheet: Path | None = typer.Option(None, "--sheet", help="Write a contact sheet PNG here."),
+    verbose: Verbose = False,
 ) -> None:
-    """Check selfies: which to keep, fix or add, and whether the set is ready to train."""
+    """Check selfies: which to keep, which to drop and why, and what to add before training."""
     from headshots.intake import render_sheet
 
-    report, sources = _run_check(folder)
+    scan = image_folder(folder, what="folder", hint=SELFIES_HINT)
+    if json_out:
+        output_file(json_out, "--json", "report.json")
+    if sheet:
+        output_file(sheet, "--sheet", "sheet.png")
+    report, sources = _run_check(scan)
     _print_report(report)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(report.to_json())
-        console.print(f"report: {json_out}")
+        console.print(f"report: {escape(str(json_out))}")
     if sheet:
         render_sheet(report, sources, sheet)
-        console.print(f"contact sheet: {sheet}")
+        console.print(f"contact sheet: {escape(str(sheet))}")
 
 
-def _prepare(folder: Path, out: Path, resolution: int) -> None:
+def check_prepare_args(folder: Path, out: Path) -> FolderScan:
+    """What `prepare` (and `train` and `run` on selfies) needs, checked before any work."""
+    from headshots.store.paths import RunPaths
+
+    scan = image_folder(folder, what="folder", hint=SELFIES_HINT)
+    paths = RunPaths(out)
+    output_dir(out, "--out", (paths.intake, paths.crops))
+    return scan
+
+
+def _prepare(folder: Path, out: Path, resolution: int, scan: FolderScan | None = None) -> None:
     from headshots.config import IntakeConfig
     from headshots.faces import default_backend
     from headshots.intake import prepare_crops, render_sheet
     from headshots.store.paths import RunPaths
 
-    report, sources = _run_check(folder)
+    report, sources = _run_check(scan or check_prepare_args(folder, out))
     _print_report(report)
     paths = RunPaths(out)
     paths.intake.mkdir(parents=True, exist_ok=True)
@@ -112,10 +133,10 @@ def _prepare(folder: Path, out: Path, resolution: int) -> None:
     render_sheet(report, sources, paths.intake_sheet)
     config = IntakeConfig(crop_resolution=resolution)
     crops = prepare_crops(report, sources, default_backend(), paths.crops, config)
-    console.print(
+    console.print(escape(
         f"{len(crops)} training crops ({resolution}×{resolution}) in {paths.crops}; "
         f"report {paths.intake_report}; sheet {paths.intake_sheet}"
-    )
+    ))
     if crops.upscaled:
         console.print(
             f"[yellow]note[/]: {len(crops.upscaled)} photo(s) had too few pixels around the face "
@@ -129,7 +150,8 @@ def _prepare(folder: Path, out: Path, resolution: int) -> None:
 def prepare(
     folder: Path = typer.Argument(..., help="Folder with 8-20 selfies of one person."),
     out: Path = typer.Option(..., "--out", help="Run folder to write crops and report into."),
-    resolution: int = typer.Option(512, min=64, max=2048, help="Side of the square crops."),
+    resolution: Resolution = None,
+    verbose: Verbose = False,
 ) -> None:
     """Check the selfies and write aligned, metadata-free training crops of the accepted ones."""
-    _prepare(folder, out, resolution)
+    _prepare(folder, out, resolution or 512, check_prepare_args(folder, out))

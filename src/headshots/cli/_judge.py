@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from headshots.cli import app
 from headshots.cli._common import console, friendly_errors
 from headshots.cli._generate import progress_bar
+from headshots.cli._options import DEFAULT_WORKERS, JsonOut, Top, Verbose, Workers
+from headshots.cli._validate import image_folder, output_dir, output_file
 
 
 def _image_name(record: dict[str, Any]) -> str | None:
@@ -42,21 +44,28 @@ def _candidate(record: dict[str, Any], folder: Path, line: int) -> Any:
     )
 
 
+CANDIDATES_HINT = "pass the folder of images to judge (e.g. a run's candidates/)"
+
+
+def check_candidates_folder(folder: Path) -> None:
+    from headshots.errors import InputError, NotFoundError
+
+    # checked here, not by image_folder: its words speak of photos, these are candidates
+    if not folder.is_dir():
+        raise NotFoundError(f"candidates folder {folder} does not exist or is not a folder",
+                            CANDIDATES_HINT)
+    if not any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
+        raise InputError(f"candidates folder {folder} has no files", CANDIDATES_HINT)
+
+
 def load_candidates(folder: Path) -> list[Any]:
     """Candidates from ``index.jsonl`` when the folder has one (records with ``file`` or
-    ``path``; other fields optional), else every file in it (style "unknown", no seed)."""
-    from headshots.cli._intake import list_photos
-    from headshots.errors import InputError, NotFoundError
+    ``path``; other fields optional), else every image in it (style "unknown", no seed)."""
+    from headshots.errors import InputError
     from headshots.generate import read_index
     from headshots.types import Candidate
 
-    # checked here, not by list_photos: its hints speak of selfies
-    if not folder.is_dir():
-        raise NotFoundError(f"candidates folder {folder} does not exist or is not a folder",
-                            "pass the folder of images to judge (e.g. a run's candidates/)")
-    if not any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
-        raise InputError(f"candidates folder {folder} has no files",
-                         "pass the folder of images to judge (e.g. a run's candidates/)")
+    check_candidates_folder(folder)
     records = read_index(folder / "index.jsonl")
     for i, r in enumerate(records):
         if not isinstance(r, dict):
@@ -65,8 +74,11 @@ def load_candidates(folder: Path) -> list[Any]:
     if records:
         return [_candidate(r, folder, i + 1) for i, r in enumerate(records)
                 if _image_name(r)]
-    return [Candidate(id=p.stem, path=p) for _, p in list_photos(folder)
-            if p.name != "index.jsonl"]
+    scan = image_folder(folder, what="candidates folder", hint=CANDIDATES_HINT)
+    skipped = [(name, why) for name, why in scan.skipped if name != "index.jsonl"]
+    if skipped:
+        console.print("skipped: " + escape(", ".join(f"{n} ({w})" for n, w in skipped)))
+    return [Candidate(id=p.stem, path=p) for p in scan.images]
 
 
 def early_rejections(folder: Path) -> list[dict[str, Any]]:
@@ -77,22 +89,32 @@ def early_rejections(folder: Path) -> list[dict[str, Any]]:
             and not _image_name(r) and (r.get("settings") or {}).get("early_rejected")]
 
 
+REFERENCE_HINT = "pass the folder of the person's own photos with --reference"
+
+
 def reference_images(folder: Path) -> list[Any]:
-    from headshots.cli._intake import list_photos
+    """The person's own photos, decoded; those that cannot be used are left out with a word."""
     from headshots.errors import ImageError
     from headshots.media import decode_image, downscale
 
-    out = []
-    for _, path in list_photos(folder):
+    scan = image_folder(folder, what="reference folder", hint=REFERENCE_HINT)
+    if scan.skipped:
+        console.print("skipped in the reference folder: " + escape(scan.skipped_text()))
+    out, unusable = [], []
+    for path in scan.images:
         try:
             out.append(downscale(decode_image(path).pixels, 1024)[0])
-        except ImageError:
-            continue
+        except ImageError as exc:
+            unusable.append(f"{path.name} ({exc.reason.value})")
+    if unusable:
+        console.print("reference photos left out: " + escape(", ".join(unusable)))
     return out
 
 
-def judge_folder(candidates: list[Any], references: list[Any], top: int, workers: int
+def judge_folder(candidates: list[Any], references: list[Any], top: int | None, workers: int
                  ) -> tuple[list[Any], list[str], Any]:
+    """Judge and select; ``top`` None selects 100 of a 1000-candidate run, scaled to this run,
+    a number selects exactly that many (or all the accepted, when fewer pass)."""
     from headshots.errors import PhotoSetError
     from headshots.faces import default_backend
     from headshots.pipeline import judge_and_select, reference_calibration
@@ -105,10 +127,11 @@ def judge_folder(candidates: list[Any], references: list[Any], top: int, workers
         task = progress.add_task("", total=len(candidates))
 
         def tick(done: int, total: int, name: str) -> None:
-            progress.update(task, completed=done, description=name)
+            progress.update(task, completed=done, description=escape(name))
 
-        results, selected = judge_and_select(candidates, calibration, top=top, workers=workers,
-                                             on_progress=tick)
+        results, selected = judge_and_select(candidates, calibration, top=top or 100,
+                                             workers=workers, on_progress=tick,
+                                             exact_top=top is not None)
     return results, selected, calibration
 
 
@@ -182,21 +205,27 @@ def deliver_results(results: list[Any], selected: list[str], calibration: Any, o
 def judge(
     candidates_dir: Path = typer.Argument(..., help="Folder of candidate images."),
     reference: Path = typer.Option(..., "--reference", help="The person's own selfies."),
-    top: int = typer.Option(100, "--top", min=1, help="K of a 1000-candidate run (scaled)."),
+    top: Top = None,
     out: Path | None = typer.Option(None, "--out", help="Deliver the selection here."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write every verdict here."),
-    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", min=1),
+    json_out: JsonOut = None,
+    workers: Workers = DEFAULT_WORKERS,
+    verbose: Verbose = False,
 ) -> None:
     """Judge any folder of images against a person's selfies; select and deliver the best."""
-    candidates = load_candidates(candidates_dir)
+    candidates = load_candidates(candidates_dir)  # checks the folder and its index
+    image_folder(reference, what="reference folder", hint=REFERENCE_HINT)
+    if json_out:
+        output_file(json_out, "--json", "verdicts.json")
+    if out:
+        output_dir(out, "--out")
     early = early_rejections(candidates_dir)
     results, selected, calibration = judge_folder(candidates, reference_images(reference), top,
                                                   workers)
     print_summary(results, selected, calibration, early)
     if json_out:
         write_json(json_out, results, selected, calibration, early)
-        console.print(f"verdicts: {json_out}")
+        console.print(escape(f"verdicts: {json_out}"))
     if out:
         delivered = deliver_results(results, selected, calibration, out, early)
-        console.print(f"delivered {len(selected)} headshots to {out}; contact sheet "
-                      f"{delivered.contact_sheet}; report {delivered.report}")
+        console.print(escape(f"delivered {len(selected)} headshots to {out}; contact sheet "
+                             f"{delivered.contact_sheet}; report {delivered.report}"))

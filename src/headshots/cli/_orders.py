@@ -14,6 +14,32 @@ from rich.table import Table
 
 from headshots.cli import app
 from headshots.cli._common import console, err_console, friendly_errors
+from headshots.cli._options import (
+    DEFAULT_STYLES,
+    DEFAULT_WORKERS,
+    BaseModelSource,
+    Candidates,
+    ClassWord,
+    Device,
+    EarlyReject,
+    Guidance,
+    LearningRate,
+    Prompt,
+    Rank,
+    Resolution,
+    SampleSteps,
+    Seed,
+    Styles,
+    StylesFile,
+    Token,
+    Top,
+    TrainSteps,
+    Verbose,
+    Workers,
+)
+from headshots.cli._validate import base_model as check_base_model
+from headshots.cli._validate import device as check_device
+from headshots.cli._validate import output_dir, train_config
 
 
 def _workflow(device: str = "auto", workers: int = 1) -> Any:
@@ -57,9 +83,10 @@ class _Bars:
             TimeRemainingColumn,
         )
 
+        # stderr stays where it is: on a terminal Rich would show the libraries' noise
         self.progress = Progress(TextColumn("{task.fields[stage]:<9}"), BarColumn(),
                                  MofNCompleteColumn(), TextColumn("{task.description}"),
-                                 TimeRemainingColumn(), console=console)
+                                 TimeRemainingColumn(), console=console, redirect_stderr=False)
         self.tasks: dict[str, Any] = {}
 
     def __call__(self, event: Any) -> None:
@@ -80,7 +107,15 @@ class _Bars:
 def _photos(folder: Path) -> list[tuple[str, bytes]]:
     from headshots.cli._intake import list_photos
 
-    return [(name, path.read_bytes()) for name, path in list_photos(folder)]
+    out, unreadable = [], []
+    for name, path in list_photos(folder):
+        try:
+            out.append((name, path.read_bytes()))
+        except OSError as exc:  # one unreadable photo is not the end of the order
+            unreadable.append(f"{name} ({exc.strerror or exc})")
+    if unreadable:
+        console.print("left out, cannot be read: " + ", ".join(unreadable))
+    return out
 
 
 def _report_photos(workflow: Any, order_id: str) -> None:
@@ -104,48 +139,50 @@ def _report_photos(workflow: Any, order_id: str) -> None:
 @friendly_errors
 def run(
     selfies: Path = typer.Argument(..., help="Folder with 8-20 selfies of one person."),
-    base_model: str = typer.Option(..., "--base-model", help="Diffusers folder or hub id."),
+    base_model: BaseModelSource = ...,  # type: ignore[assignment]
     out: Path = typer.Option(..., "--out", help="Where to put your delivered headshots."),
     consent: bool = typer.Option(False, "--consent", help="Agree to the consent text "
                                  "(headshots consent) without being asked."),
     keep_model: bool | None = typer.Option(None, "--keep-model/--no-keep-model",
                                            help="Keep the fine-tuned model after delivery."),
-    style_ids: str = typer.Option("corporate-grey,navy-blazer,outdoor-natural", "--styles"),
-    prompt: str | None = typer.Option(None, "--prompt", help="A custom look instead."),
-    styles_file: Path | None = typer.Option(None, "--styles-file", help="Your own YAML styles."),
-    candidates: int = typer.Option(200, "--candidates", min=1),
-    top: int = typer.Option(100, "--top", min=1, help="Headshots to deliver at most."),
-    class_word: str = typer.Option("person", "--class-word", help="Your choice: woman, man..."),
-    token: str = typer.Option("sks", "--token"),
-    resolution: int | None = typer.Option(None, "--resolution", min=64),
-    train_steps: int | None = typer.Option(None, "--train-steps", min=1),
-    learning_rate: float = typer.Option(1e-4, "--learning-rate"),
-    rank: int = typer.Option(16, "--rank", min=1),
-    seed: int = typer.Option(0, "--seed", min=0),
-    sample_steps: int | None = typer.Option(None, "--sample-steps", min=1),
-    guidance: float | None = typer.Option(None, "--guidance", min=0.0),
-    preview_count: int = typer.Option(8, "--preview-count", min=1),
+    style_ids: Styles = DEFAULT_STYLES,
+    prompt: Prompt = None,
+    styles_file: StylesFile = None,
+    candidates: Candidates = 200,
+    top: Top = None,
+    class_word: ClassWord = None,
+    token: Token = None,
+    resolution: Resolution = None,
+    train_steps: TrainSteps = None,
+    learning_rate: LearningRate = 1e-4,
+    rank: Rank = 16,
+    seed: Seed = 0,
+    sample_steps: SampleSteps = None,
+    guidance: Guidance = None,
+    preview_count: int = typer.Option(8, "--preview-candidates", min=1,
+                                      help="How many images the preview makes."),
     force: bool = typer.Option(False, "--force", help="Generate even after a NO-GO preview."),
     allow_unready: bool = typer.Option(False, "--allow-unready",
                                        help="Train even if the check says not ready."),
-    early_reject: bool = typer.Option(True, "--early-reject/--no-early-reject"),
-    workers: int = typer.Option(2, "--workers", min=1),
-    device: str = typer.Option("auto", "--device"),
+    early_reject: EarlyReject = True,
+    workers: Workers = DEFAULT_WORKERS,
+    device: Device = "auto",
+    verbose: Verbose = False,
 ) -> None:
     """Make headshots from a folder of selfies, as one order: check, prepare, train, preview,
     generate, judge, select and deliver. Re-running the same command resumes the order."""
     from pydantic import ValidationError
 
-    from headshots.errors import BaseModelError, PhotoSetError
+    from headshots.errors import PhotoSetError
     from headshots.orders import OrderParams, fingerprint, order_summary
     from headshots.orders._params import params_error
 
-    _check_out(out)
+    output_dir(out, "--out")
     files = _photos(selfies)  # the folder is read, never modified
-    if not (Path(base_model) / "model_index.json").is_file() and (
-            Path(base_model).exists() or base_model.count("/") != 1):
-        raise BaseModelError(f"base model {base_model} is not a diffusers model folder",
-                             "pass a folder with model_index.json, or a hub id like org/name")
+    check_base_model(base_model)
+    check_device(device)
+    train_config("run", steps=train_steps, resolution=resolution, learning_rate=learning_rate,
+                 rank=rank, alpha=rank, seed=seed, class_word=class_word, identity_token=token)
     custom = []
     if styles_file is not None:
         from headshots.generate import builtin_styles, load_styles
@@ -156,7 +193,8 @@ def run(
     try:
         params = OrderParams(
             base_model=str(Path(base_model).resolve()) if Path(base_model).exists()
-            else base_model, class_word=class_word, token=token, styles=style_ids,
+            else base_model, class_word=class_word or "person", token=token or "sks",
+            styles=style_ids,
             prompt=prompt, custom_styles=tuple(custom), candidates=candidates, top=top,
             preview_count=preview_count, train_steps=train_steps, resolution=resolution,
             learning_rate=learning_rate, rank=rank, seed=seed, sample_steps=sample_steps,
@@ -217,16 +255,6 @@ def run(
                   + (f" ({stopped} stopped early)" if stopped else "")
                   + f" in {out / 'delivery'} ({len(files_out)} files). Your selfies are deleted "
                   f"on {summary['kept_until']['inputs'][:10]}; see `headshots orders`.")
-
-
-def _check_out(out: Path) -> None:
-    from headshots.errors import InputError
-
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file", "pass a folder for the headshots")
-    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
-    if not parent.is_dir():
-        raise InputError(f"--out {out} is inside a file", "pass a folder path")
 
 
 def _explain_new(workflow: Any, out: Path, params: Any) -> None:

@@ -89,7 +89,7 @@ def load_base_model(source: str | Path, dtype: torch.dtype = torch.float32) -> L
             f"base model {source} does not exist",
             "pass a local diffusers folder, or a hub id like org/name on a machine with internet",
         )
-    from headshots.finetune._quiet import quiet_libraries
+    from headshots._quiet import quiet_libraries
 
     try:
         with quiet_libraries():

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from headshots._quiet import quiet_libraries
 from headshots.finetune._model import LoadedModel
 from headshots.finetune._precision import on_device
-from headshots.finetune._quiet import quiet_libraries
 
 __all__ = ["sample_images"]
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from headshots._quiet import quiet_libraries
 from headshots.errors import ConfigError, ResourceError
 from headshots.finetune import _checkpoint as ckpt
 from headshots.finetune._config import TrainConfig
@@ -29,7 +30,6 @@ from headshots.finetune._model import (
 )
 from headshots.finetune._plot import plot_training
 from headshots.finetune._precision import amp_factory, dtype_name, on_device, precision
-from headshots.finetune._quiet import quiet_libraries
 from headshots.finetune._sample import sample_images
 from headshots.finetune._setup import add_adapters, place, trained_parameters
 from headshots.finetune._step import StepContext

@@ -1,45 +1,18 @@
 """The model's own safety checker (SD1.5 ships one), run on finished images as the diffusers
-pipeline runs it, and a guard that keeps other libraries' log lines off the user's terminal."""
+pipeline runs it."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 
+from headshots._quiet import quiet_libraries
+
 __all__ = ["SafetyChecker", "quiet_libraries"]
-
-_LOGGERS = ("diffusers", "transformers", "peft")
-
-
-@contextlib.contextmanager
-def quiet_libraries() -> Iterator[None]:
-    """Raise the diffusers / transformers / peft loggers to ERROR and hide their progress bars
-    for the block (their warnings, e.g. the checker's 'black image will be returned', and
-    loading bars are ours to report)."""
-    from diffusers.utils import logging as dlog
-    from transformers.utils import logging as tlog
-
-    loggers = [logging.getLogger(name) for name in _LOGGERS]
-    levels = [lg.level for lg in loggers]
-    bars = [(lib, lib.is_progress_bar_enabled()) for lib in (dlog, tlog)]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    for lib, _ in bars:
-        lib.disable_progress_bar()
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
-        for lib, enabled in bars:
-            if enabled:
-                lib.enable_progress_bar()
 
 
 class SafetyChecker:

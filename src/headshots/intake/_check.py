@@ -35,12 +35,14 @@ def check_photo(
         result.detail = exc.problem
         return result
     image, _ = downscale(decoded.pixels, _WORK_SIDE)
-    to_original = decoded.original_size[1] / image.shape[0] if decoded.orientation < 5 else (
-        decoded.original_size[0] / image.shape[0]
-    )
+    width, height = decoded.display_size  # as the person sees it, EXIF rotation applied
+    to_original = height / image.shape[0]
     analysis = backend.analyse(image, hands=False, mask=True)
-    result.metrics.update(width=decoded.original_size[0], height=decoded.original_size[1],
-                          format=decoded.format)
+    result.metrics.update(width=width, height=height, format=decoded.format)
+    if decoded.transparent_fraction > config.transparent_note_fraction:
+        result.metrics["transparent_fraction"] = round(decoded.transparent_fraction, 3)
+        result.notes.append(f"{decoded.transparent_fraction:.0%} transparent (a cut-out): filled "
+                            "with plain grey; the original photo trains better")
     result.thumb = m.thumbnail(image)
     result.background = m.background(image, analysis.person_mask)
     faces = [f for f in analysis.faces if f.score >= config.min_detection_score]
@@ -87,28 +89,34 @@ def check_photo(
 
 def check_set(
     sources: Sequence[Source], backend: FaceBackend, config: IntakeConfig | None = None,
-    on_progress: ProgressFn | None = None,
+    on_progress: ProgressFn | None = None, skipped: Sequence[tuple[str, str]] = (),
 ) -> IntakeReport:
-    """Check every photo, then the set: duplicates, identity majority, variety and advice."""
+    """Check every photo, then the set: duplicates, identity majority, variety and advice.
+    ``skipped`` names files the caller left out as not photos (name, why): the report and
+    its advice say so, so nothing the person uploaded disappears without a word."""
     config = config or IntakeConfig()
     results = []
     for i, (name, source) in enumerate(sources[: config.max_photos]):
         results.append(check_photo(name, source, backend, config))
         if on_progress:
             on_progress(i + 1, len(sources), name)
-    return evaluate_set(results, config, skipped=len(sources) - len(results))
+    return evaluate_set(results, config, skipped=len(sources) - len(results),
+                        skipped_files=skipped)
 
 
 def evaluate_set(results: Sequence[PhotoResult], config: IntakeConfig | None = None,
-                 skipped: int = 0) -> IntakeReport:
+                 skipped: int = 0, skipped_files: Sequence[tuple[str, str]] = ()
+                 ) -> IntakeReport:
     """The set-level part of the check (duplicates, identity majority, variety, advice) over
     per-photo results from ``check_photo``. Works on copies, so results stored as they were
-    checked can be evaluated again whenever a photo is added or removed."""
+    checked can be evaluated again whenever a photo is added or removed. ``skipped_files``
+    names files left out as not photos (name, why), for the report and its advice."""
     config = config or IntakeConfig()
     photos = [copy.deepcopy(r) for r in results]
     clusters = find_duplicates(photos, config)  # first: copies must not vote on identity
     identity = majority_identity(photos, config)
-    summary = summarise(photos, identity, clusters, config, skipped=skipped)
-    return IntakeReport(photos=photos, set=summary)
+    summary = summarise(photos, identity, clusters, config, skipped=skipped,
+                        not_photos=[name for name, _ in skipped_files])
+    return IntakeReport(photos=photos, set=summary, skipped=list(skipped_files))
 
 

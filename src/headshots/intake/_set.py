@@ -91,11 +91,17 @@ def _near(a: PhotoResult, b: PhotoResult, config: IntakeConfig) -> bool:
 
 def summarise(
     results: list[PhotoResult], identity: dict[str, Any], clusters: list[list[str]],
-    config: IntakeConfig, skipped: int = 0,
+    config: IntakeConfig, skipped: int = 0, not_photos: list[str] | None = None,
 ) -> SetSummary:
     accepted = [r for r in results if r.accepted]
     variety = _variety(accepted, clusters)
     advice = _advice(results, accepted, variety, identity, config, skipped)
+    cut_outs = sum(1 for r in results if "transparent_fraction" in r.metrics)
+    if cut_outs:
+        advice.append(f"{_photos(cut_outs)} {'is a cut-out' if cut_outs == 1 else 'are cut-outs'}"
+                      " with a transparent background: the original photos train better.")
+    if not_photos:
+        advice.append(f"Skipped as not photos: {', '.join(not_photos)}.")
     ready = len(accepted) >= config.min_accepted and identity.get("majority") is not False
     return SetSummary(
         accepted=len(accepted), ready=ready, variety=variety, advice=advice, identity=identity,
@@ -163,9 +169,7 @@ def _advice(
     for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]):
         if reason is Reason.DUPLICATE:
             continue
-        advice.append(
-            f"{n} photo{'s' if n > 1 else ''}: {reason.explanation} — {reason.fix}."
-        )
+        advice.append(f"{_photos(n)}: {reason.explanation} — {reason.fix}.")
     if len(accepted) >= 2:
         pose = variety["pose"]
         if pose["turned_left"] == 0 and pose["turned_right"] == 0:
@@ -188,8 +192,13 @@ def _advice(
             )
     if variety["duplicate_clusters"]:
         n = sum(len(c) - 1 for c in variety["duplicate_clusters"])
+        it, verb = ("it", "adds") if n == 1 else ("them", "add")
         advice.append(
-            f"{n} near-duplicate photo{'s' if n > 1 else ''} add nothing: replace them with "
-            "different poses, expressions or places."
+            f"{_photos(n, 'near-duplicate photo')} {verb} nothing: replace {it} with different "
+            "poses, expressions or places."
         )
     return advice
+
+
+def _photos(n: int, noun: str = "photo") -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

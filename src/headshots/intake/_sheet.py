@@ -12,13 +12,13 @@ from PIL import Image, ImageDraw
 from headshots.intake._check import Source
 from headshots.intake._report import IntakeReport
 from headshots.media import decode_image, downscale, draw_text, font
-from headshots.types import Reason
 
 __all__ = ["render_sheet"]
 
 _CELL = 220
 _TEXT_H = 92
 _GREEN, _RED, _INK, _PAPER = (30, 140, 70), (190, 40, 40), (30, 30, 30), (248, 248, 246)
+_AMBER = (165, 100, 0)
 
 
 def _thumb(source: bytes | Path) -> Image.Image:
@@ -43,14 +43,15 @@ def render_sheet(
     rows = max(1, -(-n // cols))
     head = 70
     pad = 12
-    sheet = Image.new(
-        "RGB", (cols * (_CELL + pad) + pad, head + rows * (_CELL + _TEXT_H + pad) + pad), _PAPER
-    )
-    draw = ImageDraw.Draw(sheet)
     s = report.set
     title = f"{s.accepted} of {n} photos accepted — " + (
         "ready to train" if s.ready else f"not ready (need {s.min_accepted})"
     )
+    title_w = int(ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(
+        title, font=font(22, bold=True)))
+    sheet = Image.new("RGB", (max(cols * (_CELL + pad) + pad, title_w + 2 * pad),
+                              head + rows * (_CELL + _TEXT_H + pad) + pad), _PAPER)
+    draw = ImageDraw.Draw(sheet)
     draw.text((pad, 14), title, fill=_GREEN if s.ready else _RED, font=font(22, bold=True))
     draw.text((pad, 44), (s.advice[0] if s.advice else "The set looks good.")[:120], fill=_INK,
               font=font(14))
@@ -62,21 +63,16 @@ def render_sheet(
         sheet.paste(tile, (x, y))
         colour = _GREEN if photo.accepted else _RED
         draw.rectangle((x, y, x + _CELL - 1, y + _CELL - 1), outline=colour, width=4)
-        verb = "fix" if _fixable(photo.reasons) else "drop"
-        badge = "✓ keep" if photo.accepted else f"✗ {verb}"
+        badge = f"{'✓' if photo.accepted else '✗'} {photo.verdict}"  # the table's word
         draw.rectangle((x, y, x + 86, y + 26), fill=colour)
         draw.text((x + 6, y + 3), badge, fill=(255, 255, 255), font=font(15, bold=True))
         draw_text(draw, (x, y + _CELL + 4), photo.file, 13, bold=True, fill=_INK, max_width=_CELL)
-        words = ", ".join(r.explanation for r in photo.reasons) or "good photo"
-        for j, line in enumerate(textwrap.wrap(words, 34)[:4]):
-            draw.text((x, y + _CELL + 24 + j * 16), line, fill=colour, font=font(12))
+        quiet = "good photo" if not photo.notes else ""
+        lines = textwrap.wrap(", ".join(photo.why()) or quiet, 34)
+        notes = textwrap.wrap("; ".join(photo.notes), 34)  # in amber, after the reasons
+        for j, (line, ink) in enumerate([*((t, colour) for t in lines),
+                                         *((t, _AMBER) for t in notes)][:4]):
+            draw.text((x, y + _CELL + 24 + j * 16), line, fill=ink, font=font(12))
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, "PNG")
     return path
-
-
-def _fixable(reasons: list[Reason]) -> bool:
-    """Retaking fixes these; the others mean the photo should simply go."""
-    return not ({Reason.DIFFERENT_PERSON, Reason.DUPLICATE, Reason.UNSUPPORTED_FORMAT} & set(
-        reasons
-    ))

@@ -31,7 +31,9 @@ class OrderParams(BaseModel):
         (), description="the person's own styles (headshots.generate.Style fields)"
     )
     candidates: int = Field(200, ge=1, le=5000, description="candidates to generate")
-    top: int = Field(100, ge=1, description="headshots to deliver at most")
+    top: int | None = Field(
+        None, ge=1, description="headshots to deliver; None: 100 of a 1000-candidate run, "
+        "scaled to the run's size")
     preview_count: int = Field(8, ge=1, le=64, description="preview images before the full run")
     train_steps: int | None = Field(None, ge=1, description="None: 100 per photo, 400-1500")
     resolution: int | None = Field(None, ge=64, le=2048,

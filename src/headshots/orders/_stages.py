@@ -235,8 +235,8 @@ def _keep_candidate(ctx: StageContext, area: str, folder: Path, record: dict[str
                                blob_key=key, record=record, created_at=ctx.store.clock.now()))
 
 
-def _judge(ctx: StageContext, candidates: list[Any], records: list[dict[str, Any]], top: int,
-           workers: int) -> tuple[list[Any], list[str], Any, dict[str, Any]]:
+def _judge(ctx: StageContext, candidates: list[Any], records: list[dict[str, Any]],
+           top: int | None, workers: int) -> tuple[list[Any], list[str], Any, dict[str, Any]]:
     from headshots.pipeline import (
         early_records,
         judge_and_select,
@@ -249,8 +249,8 @@ def _judge(ctx: StageContext, candidates: list[Any], records: list[dict[str, Any
     backend = ctx.runtime.backend() if workers <= 1 else None
     calibration = reference_calibration(refs, ctx.runtime.backend())
     results, selected = judge_and_select(
-        candidates, calibration, top=top, backend=backend, workers=workers,
-        on_progress=lambda d, t, _n: ctx.progress(d, t, "judging"))
+        candidates, calibration, top=top or 100, exact_top=top is not None, backend=backend,
+        workers=workers, on_progress=lambda d, t, _n: ctx.progress(d, t, "judging"))
     report = judge_report(results, selected, calibration, early_records(records),
                           name=lambda r: r.candidate.path.name)
     return results, selected, calibration, report
