@@ -20,6 +20,7 @@ from headshots.store.paths import RunPaths
 from headshots.types import Candidate
 
 __all__ = [
+    "judge_against",
     "load_references",
     "early_records",
     "judge_report",
@@ -88,6 +89,28 @@ def reference_calibration(images: Sequence[np.ndarray], backend: FaceBackend,
         if faces:
             embeddings.append(backend.embed(image, faces[0]))
     return calibrate(embeddings, config)
+
+
+def judge_against(
+    candidates: Sequence[Candidate], references: Sequence[np.ndarray], *, top: int | None = None,
+    backend: FaceBackend | None = None, workers: int = 1, on_progress: ProgressFn | None = None,
+) -> tuple[list[JudgeResult], list[str], LikenessCalibration]:
+    """Calibrate likeness on the person's own photos, judge every candidate and select:
+    ``top`` None is 100 of a 1000-candidate run scaled to this one, a number exactly that many
+    (or every accepted one when fewer pass)."""
+    from headshots.errors import PhotoSetError
+    from headshots.faces import default_backend
+
+    b = backend or default_backend()
+    calibration = reference_calibration(references, b)
+    if not len(calibration.references):
+        raise PhotoSetError("no face was found in the reference selfies",
+                            "pass the folder of the person's own photos with --reference")
+    # several workers judge in processes of their own, each with its own backend
+    results, selected = judge_and_select(candidates, calibration, top=top or 100,
+                                         backend=b if workers <= 1 else None, workers=workers,
+                                         on_progress=on_progress, exact_top=top is not None)
+    return results, selected, calibration
 
 
 def judge_and_select(

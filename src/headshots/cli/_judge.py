@@ -17,33 +17,6 @@ from headshots.cli._generate import progress_bar
 from headshots.cli._options import DEFAULT_WORKERS, JsonOut, Top, Verbose, Workers
 from headshots.cli._validate import image_folder, output_dir, output_file
 
-
-def _image_name(record: dict[str, Any]) -> str | None:
-    """The record's image file: ``file`` (as generate writes it) or ``path``; None when the
-    generator stopped the candidate early and kept no image."""
-    name = record.get("file", record.get("path"))
-    return str(name) if name else None
-
-
-def _candidate(record: dict[str, Any], folder: Path, line: int) -> Any:
-    from headshots.errors import InputError
-    from headshots.types import Candidate
-
-    name = _image_name(record)
-    assert name is not None
-    seed = record.get("seed")
-    if seed is not None and not isinstance(seed, int):
-        raise InputError(f"{folder / 'index.jsonl'} line {line}: seed {seed!r} is not a whole "
-                         "number", "write the seed as an integer, or null when unknown")
-    return Candidate(
-        id=str(record.get("id") or Path(name).stem), path=folder / name,
-        style=str(record.get("style") or "unknown"), seed=seed,
-        prompt=str(record.get("prompt") or ""),
-        negative_prompt=str(record.get("negative_prompt") or ""),
-        settings=dict(record.get("settings") or {}),
-    )
-
-
 CANDIDATES_HINT = "pass the folder of images to judge (e.g. a run's candidates/)"
 
 
@@ -59,21 +32,14 @@ def check_candidates_folder(folder: Path) -> None:
 
 
 def load_candidates(folder: Path) -> list[Any]:
-    """Candidates from ``index.jsonl`` when the folder has one (records with ``file`` or
-    ``path``; other fields optional), else every image in it (style "unknown", no seed)."""
-    from headshots.errors import InputError
-    from headshots.generate import read_index
+    """Candidates from ``index.jsonl`` when the folder has one, else every image in it (style
+    "unknown", no seed)."""
+    from headshots.generate import index_candidates, read_index
     from headshots.types import Candidate
 
     check_candidates_folder(folder)
-    records = read_index(folder / "index.jsonl")
-    for i, r in enumerate(records):
-        if not isinstance(r, dict):
-            raise InputError(f"{folder / 'index.jsonl'} line {i + 1} is not a JSON object",
-                             'write one {"id", "file" (or "path"), "style", "seed"} per line')
-    if records:
-        return [_candidate(r, folder, i + 1) for i, r in enumerate(records)
-                if _image_name(r)]
+    if read_index(folder / "index.jsonl"):
+        return index_candidates(folder)[0]
     scan = image_folder(folder, what="candidates folder", hint=CANDIDATES_HINT)
     skipped = [(name, why) for name, why in scan.skipped if name != "index.jsonl"]
     if skipped:
@@ -83,10 +49,9 @@ def load_candidates(folder: Path) -> list[Any]:
 
 def early_rejections(folder: Path) -> list[dict[str, Any]]:
     """Index records of candidates the generator stopped part-way (no image was kept)."""
-    from headshots.generate import read_index
+    from headshots.generate import index_candidates
 
-    return [r for r in read_index(folder / "index.jsonl") if isinstance(r, dict)
-            and not _image_name(r) and (r.get("settings") or {}).get("early_rejected")]
+    return index_candidates(folder)[1] if (folder / "index.jsonl").exists() else []
 
 
 REFERENCE_HINT = "pass the folder of the person's own photos with --reference"
@@ -113,26 +78,17 @@ def reference_images(folder: Path) -> list[Any]:
 
 def judge_folder(candidates: list[Any], references: list[Any], top: int | None, workers: int
                  ) -> tuple[list[Any], list[str], Any]:
-    """Judge and select; ``top`` None selects 100 of a 1000-candidate run, scaled to this run,
-    a number selects exactly that many (or all the accepted, when fewer pass)."""
-    from headshots.errors import PhotoSetError
-    from headshots.faces import default_backend
-    from headshots.pipeline import judge_and_select, reference_calibration
+    """``pipeline.judge_against`` with a progress bar."""
+    from headshots.pipeline import judge_against
 
-    calibration = reference_calibration(references, default_backend())
-    if not len(calibration.references):
-        raise PhotoSetError("no face was found in the reference selfies",
-                            "pass the folder of the person's own photos with --reference")
     with progress_bar("judging") as progress:
         task = progress.add_task("", total=len(candidates))
 
         def tick(done: int, total: int, name: str) -> None:
             progress.update(task, completed=done, description=escape(name))
 
-        results, selected = judge_and_select(candidates, calibration, top=top or 100,
-                                             workers=workers, on_progress=tick,
-                                             exact_top=top is not None)
-    return results, selected, calibration
+        return judge_against(candidates, references, top=top, workers=workers,
+                             on_progress=tick)
 
 
 def print_summary(results: list[Any], selected: list[str], calibration: Any,
@@ -165,23 +121,10 @@ def print_summary(results: list[Any], selected: list[str], calibration: Any,
 
 def write_json(path: Path, results: list[Any], selected: list[str], calibration: Any,
                early: Sequence[dict[str, Any]] = ()) -> None:
-    rank = {k: i + 1 for i, k in enumerate(selected)}
-    data = {
-        "calibration": calibration.to_dict(),
-        "candidates": [{
-            "file": str(r.candidate.path), "style": r.candidate.style, "seed": r.candidate.seed,
-            "accepted": r.accepted, "reasons": [x.value for x in r.reasons],
-            "details": r.details, "scores": r.scores, "selected": r.candidate.id in rank,
-            "rank": rank.get(r.candidate.id),
-        } for r in results] + [{
-            "file": None, "style": e["style"], "seed": e["seed"], "accepted": False,
-            "reasons": [e["settings"]["early_rejected"]], "stopped_early": True,
-            "details": [f"stopped at step {e['settings'].get('early_rejected_at_step')}"],
-            "scores": {}, "selected": False, "rank": None,
-        } for e in early],
-    }
+    from headshots.pipeline import judge_report
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2))
+    path.write_text(json.dumps(judge_report(results, selected, calibration, early), indent=2))
 
 
 def deliver_results(results: list[Any], selected: list[str], calibration: Any, out: Path,

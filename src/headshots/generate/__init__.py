@@ -12,6 +12,7 @@ from headshots.generate._run import (
     candidate_from_record,
     check_candidates,
     generate_candidates,
+    index_candidates,
     read_index,
     stale_candidates,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "base_model_identity",
     "builtin_styles",
     "candidate_from_record",
+    "index_candidates",
     "check_candidates",
     "custom_style",
     "diffusers_fingerprint",

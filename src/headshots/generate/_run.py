@@ -22,6 +22,7 @@ from headshots.media import save_clean
 from headshots.types import Candidate
 
 __all__ = [
+    "index_candidates",
     "candidate_from_record",
     "check_candidates",
     "generate_candidates",
@@ -49,6 +50,43 @@ def read_index(index: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return records
+
+
+def _image_name(record: dict[str, Any]) -> str | None:
+    """The record's image file: ``file`` (as generate writes it) or ``path``; None when the
+    generator stopped the candidate early and kept no image."""
+    name = record.get("file", record.get("path"))
+    return str(name) if name else None
+
+
+def index_candidates(folder: Path) -> tuple[list[Candidate], list[dict[str, Any]]]:
+    """(candidates with an image, records of those stopped early) from ``folder/index.jsonl``,
+    as generate writes it or as another generator may: ``file`` or ``path`` is required, the
+    other fields optional. A malformed record is an ``InputError`` naming its line."""
+    from headshots.errors import InputError
+
+    index = folder / "index.jsonl"
+    candidates, early = [], []
+    for i, record in enumerate(read_index(index), start=1):
+        if not isinstance(record, dict):
+            raise InputError(f"{index} line {i} is not a JSON object",
+                             'write one {"id", "file" (or "path"), "style", "seed"} per line')
+        name = _image_name(record)
+        if name is None:
+            if (record.get("settings") or {}).get("early_rejected"):
+                early.append(record)
+            continue
+        seed = record.get("seed")
+        if seed is not None and not isinstance(seed, int):
+            raise InputError(f"{index} line {i}: seed {seed!r} is not a whole number",
+                             "write the seed as an integer, or null when unknown")
+        candidates.append(Candidate(
+            id=str(record.get("id") or Path(name).stem), path=folder / name,
+            style=str(record.get("style") or "unknown"), seed=seed,
+            prompt=str(record.get("prompt") or ""),
+            negative_prompt=str(record.get("negative_prompt") or ""),
+            settings=dict(record.get("settings") or {})))
+    return candidates, early
 
 
 def candidate_from_record(record: dict[str, Any], root: Path) -> Candidate:

@@ -237,20 +237,12 @@ def _keep_candidate(ctx: StageContext, area: str, folder: Path, record: dict[str
 
 def _judge(ctx: StageContext, candidates: list[Any], records: list[dict[str, Any]],
            top: int | None, workers: int) -> tuple[list[Any], list[str], Any, dict[str, Any]]:
-    from headshots.pipeline import (
-        early_records,
-        judge_and_select,
-        judge_report,
-        load_references,
-        reference_calibration,
-    )
+    from headshots.pipeline import early_records, judge_against, judge_report, load_references
 
     refs = load_references(crop_files(restore_crops(ctx)))
-    backend = ctx.runtime.backend() if workers <= 1 else None
-    calibration = reference_calibration(refs, ctx.runtime.backend())
-    results, selected = judge_and_select(
-        candidates, calibration, top=top or 100, exact_top=top is not None, backend=backend,
-        workers=workers, on_progress=lambda d, t, _n: ctx.progress(d, t, "judging"))
+    results, selected, calibration = judge_against(
+        candidates, refs, top=top, backend=ctx.runtime.backend(), workers=workers,
+        on_progress=lambda d, t, _n: ctx.progress(d, t, "judging"))
     report = judge_report(results, selected, calibration, early_records(records),
                           name=lambda r: r.candidate.path.name)
     return results, selected, calibration, report
