@@ -92,9 +92,12 @@ def test_demo_runs_on_the_bundled_samples(tmp_path):
     labels = json.loads((demo / "delivery" / "report.json").read_text())["labels"]
     assert labels["inputs"] == "stand-in" and labels["ai_generated"] is False
     assert (demo / "delivery" / "contact_sheet.png").exists()
-    tiny = json.loads((demo / "tiny-run" / "summary.json").read_text())
-    assert tiny == {"accepted": 0, "candidates": 4}  # random weights draw no faces
-    assert (demo / "tiny-run" / "train" / "pytorch_lora_weights.safetensors").exists()
+    tiny = json.loads((demo / "tiny-order" / "summary.json").read_text())
+    assert tiny["status"] == "delivered" and tiny["candidates"] == 4
+    assert tiny["accepted"] == 0 and tiny["reasons"] == {"no_face": 4}  # noise has no face
+    assert (demo / "tiny-order" / "report.json").exists()  # the exported delivery
+    assert "encryption key destroyed" in result.output  # and the order deleted at the end
+    assert not [p for p in (demo / "data" / "blobs").rglob("*") if p.is_file()]
 
 
 def test_version_and_help():

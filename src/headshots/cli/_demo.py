@@ -61,39 +61,63 @@ def demo(
                   f"in XMP + C2PA, not as AI-generated) to {paths.delivery}")
 
     if tiny:
-        console.rule("[bold]3. fine-tune and generate on a tiny random model (output is noise)")
-        _tiny_run(out, paths)
+        console.rule("[bold]3. an order on the embedded default, with a tiny random model "
+                     "(its output is noise)")
+        _tiny_order(out, selfies)
     console.print(f"[bold]demo done[/]: intake {paths.intake_report}, sheet {paths.intake_sheet}, "
                   f"contact sheet {delivered.contact_sheet}")
 
 
-def _tiny_run(out: Path, paths: object) -> None:
-    from headshots.cli._generate import diffusers_generator, make_requests, run_generation
-    from headshots.cli._judge import judge_folder, load_candidates, print_summary, reference_images
-    from headshots.faces import default_backend
-    from headshots.finetune import FaceLikenessScorer, TrainConfig, train_lora
-    from headshots.finetune._data import list_images
-    from headshots.media import decode_image
-    from headshots.store.paths import RunPaths
+def _tiny_order(out: Path, selfies: Path) -> None:
+    """The main job as a person's order runs it — consent, photos, prepare, train, preview,
+    approval, generate, judge, deliver — in ``out/data`` (SQLite, encrypted blobs), then its
+    deletion and receipt. The tiny model draws noise, which the judge rejects, as it should."""
+    from headshots.cli._orders import _Bars, _print_receipt
+    from headshots.config import Settings
+    from headshots.orders import (
+        CONSENT_VERSION,
+        ConsentChoice,
+        OrderParams,
+        Runtime,
+        Workflow,
+        delete_order,
+        order_summary,
+    )
+    from headshots.store import open_store
     from headshots.testing.tiny_models import build_tiny_pipeline
 
-    run = RunPaths(out / "tiny-run")
     model = build_tiny_pipeline(out / "tiny-model", "sd15")
-    crops = RunPaths(out).crops
-    refs = [decode_image(p).pixels for p in list_images(crops)]
-    config = TrainConfig(steps=6, resolution=64, learning_rate=1e-2, rank=4, alpha=4,
-                         checkpoint_every=3, validation_steps=2, validation_images=1,
-                         min_photos=1)
-    result = train_lora(crops, model, run.root, config, device="cpu", resume=False,
-                        scorer=FaceLikenessScorer(default_backend(), refs))
-    console.print(f"trained 6 steps; chosen checkpoint {result.report['chosen_checkpoint']}: "
-                  f"{result.report['chosen_because']}")
-    gen = diffusers_generator(str(model), run.root, "cpu", early=False)
-    requests = make_requests("corporate-grey,navy-blazer", None, None, 4, 0, "person", "sks",
-                             64, 4, None, "sd15")
-    run_generation(gen, requests, run.candidates, 4, refresh=True)  # retrained from scratch
-    results, selected, calibration = judge_folder(load_candidates(run.candidates),
-                                                  reference_images(crops), 100, 1)
-    print_summary(results, selected, calibration)
-    (run.root / "summary.json").write_text(json.dumps({
-        "accepted": sum(r.accepted for r in results), "candidates": len(results)}))
+    store = open_store(Settings(data_dir=out / "data"))
+    workflow = Workflow(store, Runtime(device="cpu", judge_workers=1))
+    params = OrderParams(
+        base_model=str(model.resolve()), resolution=64, candidates=4, preview_count=2,
+        sample_steps=4, early_reject=False, allow_unready=True, train_steps=6, rank=4,
+        learning_rate=1e-2, styles=("corporate-grey", "navy-blazer"),
+        train_overrides={"checkpoint_every": 3, "validation_steps": 2, "validation_images": 1,
+                         "min_photos": 1})
+    # the bundled photos are public domain; the demo records consent for them as a person would
+    order_id = workflow.create_order(params, ConsentChoice(version=CONSENT_VERSION,
+                                                           subject="demo", channel="demo"))
+    for photo in sorted(selfies.iterdir()):
+        workflow.add_photo(order_id, photo.name, photo.read_bytes())
+    workflow.start(order_id)
+    bars = _Bars()
+    with bars.progress:
+        order = workflow.advance(order_id, label="headshots demo", listener=bars)
+        why = (order.preview or {}).get("why")
+        console.print(f"preview: NO-GO as expected — {why}; approved anyway to show every stage")
+        workflow.approve(order_id, force=True)
+        order = workflow.advance(order_id, label="headshots demo", listener=bars)
+    exported = workflow.export(order_id, out / "tiny-order")
+    runs = workflow.stage_runs(order_id)
+    made, judged = runs["generate"].result or {}, runs["judge"].result or {}
+    summary = {"status": order.status, "candidates": made.get("requests"),
+               "accepted": judged.get("accepted"), "reasons": judged.get("reasons"),
+               "kept_until": order_summary(workflow, order)["kept_until"]}
+    (out / "tiny-order" / "summary.json").write_text(json.dumps(summary, indent=2))
+    reasons = ", ".join(f"{k} ×{v}" for k, v in (summary["reasons"] or {}).items())
+    console.print(f"order {order_id}: {order.status}; {len(exported)} files in "
+                  f"{out / 'tiny-order'}; judged: {reasons or 'all accepted'}")
+    console.print("deleting the order now, as `headshots delete` would:")
+    _print_receipt(delete_order(store, order_id))
+    store.close()
