@@ -297,10 +297,12 @@ class OrderService:
             beat = time.monotonic()
             yield "retry: 2000\n\n"
             while True:
+                order = self.workflow.get(order_id)
+                if order.status in FINAL:  # the stage's last event lands just after its status
+                    time.sleep(0.3)
                 for e in read_events(self.store, order_id, after=last):
                     last = e.id or last
                     yield f"id: {e.id}\nevent: {e.kind}\ndata: {json.dumps(e.to_dict())}\n\n"
-                order = self.workflow.get(order_id)
                 if order.status != status:
                     status = order.status
                     data = {"id": order.id, "status": order.status, "error": order.error}
