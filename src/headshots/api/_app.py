@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-
 from fastapi import FastAPI
 
 from headshots import __version__
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.include_router(account_router)
     app.include_router(orders_router)
     limit = settings.service.max_upload_bytes + _MULTIPART_OVERHEAD
-    app.add_middleware(BodyLimit, limit=limit)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=limit)
     return app
 
 

@@ -6,6 +6,7 @@ the log only. Request bodies are capped before they are read whole."""
 from __future__ import annotations
 
 import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse

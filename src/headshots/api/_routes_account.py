@@ -143,7 +143,7 @@ def delete_token(request: Request, account: Account, token_id: str) -> Response:
 @router.get("/webhooks", tags=["webhooks"], response_model=list[WebhookRead],
             summary="Your webhook endpoints")
 def list_webhooks(request: Request, account: Account) -> Any:
-    return services(request).webhooks.list(account.id)
+    return services(request).webhooks.endpoints(account.id)
 
 
 @router.post("/webhooks", tags=["webhooks"], response_model=WebhookCreated, status_code=201,

@@ -38,7 +38,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 @router.get("", response_model=list[OrderRead], summary="Your orders")
 def list_orders(request: Request, account: Account) -> Any:
-    return services(request).orders.list(account_id=account.id)
+    return services(request).orders.list_orders(account_id=account.id)
 
 
 @router.post("", response_model=OrderRead, status_code=201, summary="Create an order "

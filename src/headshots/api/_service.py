@@ -118,7 +118,7 @@ class OrderService:
         order_id = self.workflow.create_order(self.params(data), consent, owner=account_id)
         return self.read(account_id=account_id, order_id=order_id)
 
-    def list(self, *, account_id: str) -> list[dict[str, Any]]:
+    def list_orders(self, *, account_id: str) -> list[dict[str, Any]]:
         return [self.view(o, events=0) for o in self.workflow.list_orders(account_id)]
 
     def read(self, *, account_id: str, order_id: str, events: int = 20) -> dict[str, Any]:

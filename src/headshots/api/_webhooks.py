@@ -98,7 +98,7 @@ class Webhooks:
             s.add(row)
         return row, self.secret_for(row.id)
 
-    def list(self, account_id: str) -> list[WebhookRow]:
+    def endpoints(self, account_id: str) -> list[WebhookRow]:
         with self.store.db.session() as s:
             return list(s.scalars(select(WebhookRow).where(WebhookRow.account_id == account_id)
                                   .order_by(WebhookRow.created_at)))
