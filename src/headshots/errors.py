@@ -14,7 +14,6 @@ The tree (catch the narrowest you can handle)::
     │   ├── AuthError              no or a bad credential (HTTP 401)
     │   │   └── CsrfError          a form or cookie-signed change without its CSRF token (403)
     │   ├── RateLimited            too many tries in a short time (HTTP 429)
-    │   ├── TooLarge               an upload over the size limit (HTTP 413)
     │   └── ConflictError          not possible in the order's state now, or another process
     │                              is running it (HTTP 409)
     └── RuntimeFailure             something failed while working: nothing the user sent was lost
@@ -45,7 +44,6 @@ __all__ = [
     "AuthError",
     "CsrfError",
     "RateLimited",
-    "TooLarge",
     "ConflictError",
     "RuntimeFailure",
     "BackendError",
@@ -126,10 +124,6 @@ class RateLimited(InputError):
     def __init__(self, problem: str, fix: str = "", retry_after: int = 60) -> None:
         self.retry_after = retry_after
         super().__init__(problem, fix)
-
-
-class TooLarge(InputError):
-    http_status = 413
 
 
 class ConflictError(InputError):

@@ -60,7 +60,7 @@ _HTTP_FIX = {404: "check the address against the API reference (/docs)",
 def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc, _TooBig):
-        return JSONResponse({"error": "TooLarge", "reason": "too_large",
+        return JSONResponse({"error": "ImageError", "reason": "too_large",
                              "problem": str(exc.detail), "fix": Reason.TOO_LARGE.fix},
                             status_code=413)
     return JSONResponse({"error": "HTTPError", "problem": str(exc.detail).lower(),
