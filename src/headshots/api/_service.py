@@ -7,13 +7,15 @@ made-up one) is "does not exist", never "forbidden", so ids cannot be probed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -285,22 +287,27 @@ class OrderService:
         return [e.to_dict() for e in read_events(self.store, order_id, after=after)]
 
     def stream(self, *, account_id: str, order_id: str, after: int,
-               timeout: float) -> Iterator[str]:
+               timeout: float) -> AsyncIterator[str]:
         """Server-sent events: every stored event after ``after``, then a ``status`` event at
         each change, until the order is final or ``timeout`` passes (clients reconnect with
-        Last-Event-ID, as EventSource does by itself)."""
+        Last-Event-ID, as EventSource does by itself). An async generator: a waiting client
+        holds no thread, only a database read in a worker thread every quarter second."""
         self.owned(account_id=account_id, order_id=order_id)
 
-        def frames() -> Iterator[str]:
+        def poll(last: int) -> tuple[OrderRow, list[Any]]:
+            order = self.workflow.get(order_id)
+            if order.status in FINAL:  # the stage's last event lands just after its status
+                time.sleep(0.3)
+            return order, read_events(self.store, order_id, after=last)
+
+        async def frames() -> AsyncIterator[str]:
             last, status = after, None
             deadline = time.monotonic() + timeout
             beat = time.monotonic()
             yield "retry: 2000\n\n"
             while True:
-                order = self.workflow.get(order_id)
-                if order.status in FINAL:  # the stage's last event lands just after its status
-                    time.sleep(0.3)
-                for e in read_events(self.store, order_id, after=last):
+                order, events = await anyio.to_thread.run_sync(poll, last)
+                for e in events:
                     last = e.id or last
                     yield f"id: {e.id}\nevent: {e.kind}\ndata: {json.dumps(e.to_dict())}\n\n"
                 if order.status != status:
@@ -312,7 +319,7 @@ class OrderService:
                 if time.monotonic() - beat >= 15:
                     beat = time.monotonic()
                     yield ": keep-alive\n\n"
-                time.sleep(0.25)
+                await asyncio.sleep(0.25)
 
         return frames()
 
