@@ -83,6 +83,8 @@ def test_every_route_answers_404_for_another_accounts_ids(client):
             assert client.get(url, headers=a, params={"timeout": 0.5} if path.endswith(
                 "/stream") else None).status_code != 404, path
     assert checked >= 20
+    assert client.get("/api/v1/orders", headers=b).json() == []  # lists hold only one's own
+    assert client.get("/api/v1/webhooks", headers=b).json() == []
     # nothing of A's was touched
     assert client.get(f"/api/v1/orders/{order_id}/photos", headers=a).json()["set"][
         "photos"] == 1
