@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 import typer
 
@@ -47,6 +48,10 @@ def serve(
     url = f"http://{shown}:{bound}"
     print(f"headshots is serving at {url}  (API: {url}/api/v1, docs: {url}/docs; "
           f"data: {settings.data_dir}; Ctrl+C stops)", flush=True)
+    if not settings.service.base_models:
+        print("note: no base model is configured, so orders cannot be created yet — set "
+              "HEADSHOTS_SERVICE__BASE_MODELS='{\"sd15\": \"/path/to/model\"}'",
+              file=sys.stderr, flush=True)
     config = uvicorn.Config(application, log_level="warning", access_log=False,
                             proxy_headers=True, timeout_graceful_shutdown=10)
     uvicorn.Server(config).run(sockets=[sock])
