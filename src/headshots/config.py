@@ -7,12 +7,13 @@ process environment (``HEADSHOTS_*``) for the service.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DecodeConfig", "FaceQualityConfig", "IntakeConfig", "RetentionSchedule", "Settings"]
+__all__ = ["DecodeConfig", "FaceQualityConfig", "IntakeConfig", "RetentionSchedule",
+           "ServiceSettings", "Settings"]
 
 
 class _Frozen(BaseModel):
@@ -115,6 +116,42 @@ class RetentionSchedule(_Frozen):
     )
 
 
+class ServiceSettings(_Frozen):
+    """``headshots serve``: the HTTP service (env ``HEADSHOTS_SERVICE__<FIELD>``)."""
+
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8000, ge=0, le=65535, description="port to listen on (0: any free one)")
+    public_url: str | None = Field(
+        None, description="the address people and webhooks see, e.g. https://headshots.example; "
+        "https makes cookies Secure (default http://HOST:PORT)"
+    )
+    session_secret: SecretStr | None = Field(
+        None, description="signs cookies and CSRF tokens, derives webhook secrets; default: a "
+        "key file created in data_dir on first start (development only)"
+    )
+    session_days: int = Field(14, ge=1, description="a signed-in session lasts this long")
+    max_upload_bytes: int = Field(25_000_000, gt=0, description="one photo upload at most")
+    max_photos: int = Field(30, ge=1, le=30, description="photos in one order at most")
+    signin_per_minute: int = Field(10, ge=1, description="sign-in tries per address and e-mail")
+    uploads_per_minute: int = Field(120, ge=1, description="photo uploads per account")
+    purge_every_seconds: float = Field(3600.0, gt=0, description="how often the schedule runs")
+    webhook_every_seconds: float = Field(1.0, gt=0, description="how often webhooks are sent")
+    webhook_attempts: int = Field(8, ge=1, description="tries of one webhook before giving up")
+    webhook_backoff_seconds: float = Field(
+        10.0, gt=0, description="first retry delay; doubled each try, at most an hour")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="one webhook request")
+    scheduler: bool = Field(True, description="run the purge and webhook timer in this process")
+    base_models: dict[str, str] = Field(
+        default_factory=dict, description="base models people may order on: name -> diffusers "
+        "folder or hub id (the first is the default); people never pass a path themselves"
+    )
+    order_defaults: dict[str, Any] = Field(
+        default_factory=dict, description="operator's order settings under people's choices "
+        "(e.g. resolution, train_steps, sample_steps, train_overrides)"
+    )
+    device: str = Field("auto", description="where stages run: auto, cpu, cuda, mps")
+
+
 def _user_data_dir() -> Path:
     """$XDG_DATA_HOME, else ~/.local/share: one private place per user, not the working dir."""
     import os
@@ -151,6 +188,7 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(15.0, gt=0, description="how often a running stage renews")
     max_attempts: int = Field(3, ge=1, description="tries of a stage before the order fails")
     retention: RetentionSchedule = RetentionSchedule()
+    service: ServiceSettings = ServiceSettings()
 
     @property
     def resolved_database_url(self) -> str:

@@ -11,6 +11,9 @@ The tree (catch the narrowest you can handle)::
     │   ├── BaseModelError         base model missing, unreadable or of an unsupported kind
     │   ├── NotFoundError          a run, order, file or checkpoint that was named does not exist
     │   ├── ConsentError           no (or an outdated) consent record: nothing is collected
+    │   ├── AuthError              no or a bad credential (HTTP 401)
+    │   │   └── CsrfError          a form or cookie-signed change without its CSRF token (403)
+    │   ├── RateLimited            too many tries in a short time (HTTP 429)
     │   └── ConflictError          not possible in the order's state now, or another process
     │                              is running it (HTTP 409)
     └── RuntimeFailure             something failed while working: nothing the user sent was lost
@@ -38,6 +41,9 @@ __all__ = [
     "BaseModelError",
     "NotFoundError",
     "ConsentError",
+    "AuthError",
+    "CsrfError",
+    "RateLimited",
     "ConflictError",
     "RuntimeFailure",
     "BackendError",
@@ -102,6 +108,22 @@ class NotFoundError(InputError):
 
 class ConsentError(InputError):
     pass
+
+
+class AuthError(InputError):
+    http_status = 401
+
+
+class CsrfError(AuthError):
+    http_status = 403
+
+
+class RateLimited(InputError):
+    http_status = 429
+
+    def __init__(self, problem: str, fix: str = "", retry_after: int = 60) -> None:
+        self.retry_after = retry_after
+        super().__init__(problem, fix)
 
 
 class ConflictError(InputError):

@@ -14,6 +14,14 @@ from headshots.orders._consent import (
     retention_text,
 )
 from headshots.orders._context import Cancelled, Runtime, StageContext
+from headshots.orders._delivered import (
+    delivery_zip,
+    more_of_style,
+    order_results,
+    preview_images,
+    result_image,
+    style_catalog,
+)
 from headshots.orders._events import Event, EventSink, Listener, read_events
 from headshots.orders._lease import describe_owner, make_owner
 from headshots.orders._params import OrderParams
@@ -39,13 +47,19 @@ __all__ = [
     "consent_sha256",
     "consent_text",
     "delete_order",
+    "delivery_zip",
     "describe_owner",
     "due_dates",
     "fingerprint",
     "make_owner",
+    "more_of_style",
+    "order_results",
     "order_summary",
+    "preview_images",
     "purge",
     "read_events",
     "receipts",
+    "result_image",
     "retention_text",
+    "style_catalog",
 ]

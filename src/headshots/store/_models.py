@@ -26,8 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "BlobRow", "CandidateRow", "ConsentRow", "EventRow", "OrderRow", "PhotoRow",
-           "ReceiptRow", "StageRunRow", "UTCDateTime"]
+__all__ = ["AccountRow", "ApiTokenRow", "Base", "BlobRow", "CandidateRow", "ConsentRow",
+           "CursorRow", "EventRow", "IdempotencyRow", "OrderRow", "PhotoRow", "ReceiptRow",
+           "SessionRow", "StageRunRow", "UTCDateTime", "WebhookDeliveryRow", "WebhookRow"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -188,3 +189,90 @@ class ReceiptRow(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     created_at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
+
+
+# -- the service (issue 9): accounts, credentials, idempotency, webhooks -----------------------
+# An account's e-mail and password hash are its only personal data; deleting the account
+# deletes these rows (its orders go through the order deletion first). Tokens and sessions are
+# stored as SHA-256 of their random value, so a copy of the database signs nobody in.
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(Text)  # argon2id; None: tokens only
+    created_at: Mapped[datetime]
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class IdempotencyRow(Base):
+    """A start or approve done under an ``Idempotency-Key``: a retry gets the same answer."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(40), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(120))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first one runs
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+
+class WebhookRow(Base):
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one endpoint, retried with backoff until it is answered 2xx."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    order_id: Mapped[str] = mapped_column(String(40), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class CursorRow(Base):
+    """How far a background reader got (e.g. the webhook dispatcher in the events table)."""
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
