@@ -151,7 +151,7 @@ def test_upload_limits_and_bad_files_lose_nothing(tmp_path, sqlite_url, tiny, ba
             "oversize": (upload(c, a, order_id, "big.jpg", os.urandom(2_500_000)), 413),
             "oversize stream": (upload(c, a, order_id, "huge.jpg", os.urandom(3_500_000)),
                                 413),
-            "pixels": (upload(c, a, order_id, "wide.png", _image("PNG", (7000, 6000), "L")),
+            "pixels": (upload(c, a, order_id, "wide.png", _image("PNG", (8000, 7000), "L")),
                        413),
             "gif": (upload(c, a, order_id, "anim.gif", _image("GIF"), "image/gif"), 415),
             "psd": (upload(c, a, order_id, "layers.psd", b"8BPS\x00\x01" + b"\x00" * 64), 415),

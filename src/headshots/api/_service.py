@@ -295,9 +295,9 @@ class OrderService:
         self.owned(account_id=account_id, order_id=order_id)
 
         def poll(last: int) -> tuple[OrderRow, list[Any]]:
+            # status first, events second: the workflow writes a stage's event before the
+            # status it explains, so a final status read here comes with its event
             order = self.workflow.get(order_id)
-            if order.status in FINAL:  # the stage's last event lands just after its status
-                time.sleep(0.3)
             return order, read_events(self.store, order_id, after=last)
 
         async def frames() -> AsyncIterator[str]:

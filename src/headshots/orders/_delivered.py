@@ -227,7 +227,8 @@ def more_of_style(workflow: Workflow, order_id: str, *, style: str, count: int,
         n = len(list(s.scalars(select(OrderRow.id).where(OrderRow.owner == owner))))
     child_params = params.model_copy(update={
         "styles": (style,), "prompt": None, "custom_styles": (), "candidates": count,
-        "top": min(params.top, count), "seed": params.seed + 7919 * (n + 1)})
+        "top": None if params.top is None else min(params.top, count),
+        "seed": params.seed + 7919 * (n + 1)})
     child = workflow.create_order(OrderParams(**child_params.model_dump()), consent,
                                   owner=owner)
     store = workflow.store

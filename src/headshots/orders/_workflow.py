@@ -312,9 +312,10 @@ class Workflow:
                  "deliver": "delivered"}.get(stage, "queued")
         if stage == "preview" and self.get(order_id).approved_at is not None:
             after = "queued"
+        # the event first: a reader who sees the new status finds the event that explains it
+        sink.emit("stage_done", stage, message=after, run_id=row.id)
         self._set_status(order_id, after, error=None,
                          delivered_at=now if stage == "deliver" else None)
-        sink.emit("stage_done", stage, message=after, run_id=row.id)
         return StageOutcome(stage, "done", None, result)
 
     def _failed(self, lease: Any, stage: str, exc: Exception, sink: EventSink,
