@@ -7,4 +7,5 @@ export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
 .venv/bin/lint-imports
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# two workers for two cores; tests that must not overlap share an xdist_group
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup "$@"

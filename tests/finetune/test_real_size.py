@@ -19,7 +19,8 @@ from PIL import Image
 
 from tests.conftest import DATA
 
-pytestmark = pytest.mark.slow
+# 6 GB and 14 GB: with parallel test workers, both run on the same one, one after the other
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("real-size")]
 
 
 def _unet_out(pipe):
