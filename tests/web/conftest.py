@@ -3,12 +3,14 @@ model; helpers to sign up and fill forms as a browser does (CSRF value from the 
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from tests.api.conftest import FINAL, make_client, service_settings
 
@@ -21,6 +23,13 @@ def web(tmp_path, tiny, backend):
     with make_client(service_settings(tmp_path, url, tiny), backend) as c:
         c.follow_redirects = False
         yield c
+
+
+def gif() -> bytes:
+    """A real GIF: readable, but not a format the service takes."""
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 80, 80)).save(buf, "GIF")
+    return buf.getvalue()
 
 
 def csrf(client: TestClient, path: str = "/signin") -> str:

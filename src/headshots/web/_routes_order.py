@@ -6,6 +6,7 @@ account's order is "does not exist", 404) and renders what it answers."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
@@ -23,6 +24,7 @@ __all__ = ["router"]
 router = APIRouter(route_class=PageRoute, include_in_schema=False,
                    dependencies=[Depends(check_csrf)])
 CLASS_WORDS = ("person", "woman", "man")
+_PHOTO_ID = re.compile(r"\bph_[0-9a-f]+: ")  # an internal id means nothing to the person
 
 
 def _paragraphs(text: str) -> list[list[str]]:
@@ -96,7 +98,8 @@ def upload(request: Request, order_id: str,
         except HeadshotsError as exc:
             if exc.http_status == 404:
                 raise
-            refused.append({"name": f.filename or "photo", "problem": exc.problem,
+            refused.append({"name": f.filename or "photo",
+                            "problem": _PHOTO_ID.sub("", exc.problem),
                             "fix": exc.fix, "reason": str(getattr(exc, "reason", "") or "")})
     return _photos_page(request, order_id, refused, status=422 if refused else 200)
 

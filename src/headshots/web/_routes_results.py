@@ -46,20 +46,15 @@ def gallery(request: Request, order_id: str, view: str = "selected",
                   counts=counts, usage=USAGE)
 
 
-def _privacy(request: Request, order_id: str, status: int = 200,
-             receipt: dict | None = None) -> Response:
+@router.get("/orders/{order_id}/privacy")
+def privacy(request: Request, order_id: str) -> Response:
     account = signed_in(request)
     orders = services(request).orders
     order = orders.read(account_id=account.id, order_id=order_id, events=0)
     receipts = orders.receipts(account_id=account.id, order_id=order_id)
     schedule = retention_text(services(request).settings.retention).splitlines()[1:]
-    return render(request, "privacy.html", status=status, order=order, receipts=receipts,
-                  receipt=receipt, schedule=[line.lstrip("- ") for line in schedule])
-
-
-@router.get("/orders/{order_id}/privacy")
-def privacy(request: Request, order_id: str) -> Response:
-    return _privacy(request, order_id)
+    return render(request, "privacy.html", order=order, receipts=receipts,
+                  schedule=[line.lstrip("- ") for line in schedule])
 
 
 @router.post("/orders/{order_id}/keep")
@@ -78,5 +73,5 @@ def delete_now(request: Request, order_id: str,
     if confirm != "yes":
         raise InputError("deleting was not confirmed",
                          "tick 'Yes, delete everything of this order now' and press Delete")
-    receipt = services(request).orders.delete(account_id=account.id, order_id=order_id)
-    return _privacy(request, order_id, receipt=receipt)
+    services(request).orders.delete(account_id=account.id, order_id=order_id)
+    return see_other(f"/orders/{order_id}/privacy")

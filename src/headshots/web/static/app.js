@@ -56,7 +56,8 @@ function showVerdict(item, name, body, ok) {
     parts.push(el("div", { class: "verdict" }, badge("bad", "refused"),
       el("span", { class: "name" }, name)));
     if (body.reason) parts.push(badge("reason", body.reason));
-    parts.push(el("p", {}, (body.problem || "the upload failed") + ". ",
+    const problem = (body.problem || "the upload failed").replace(/\bph_[0-9a-f]+: /, "");
+    parts.push(el("p", {}, problem + ". ",
       el("em", {}, body.fix || "try again")));
   }
   item.replaceChildren(...parts);
