@@ -98,7 +98,7 @@ def server(tmp_path, tiny) -> Iterator[Server]:
            "HEADSHOTS_SERVICE__ORDER_DEFAULTS": json.dumps(defaults),
            "HEADSHOTS_LOG": str(tmp_path / "serve.log")}
     s = Server(env)
-    s.start(delay=0.3)
+    s.start(delay=0.5)
     try:
         yield s
     finally:
@@ -145,7 +145,7 @@ def check_page(page: Any, name: str) -> None:
                     im = im.crop((0, 0, im.width, 2400))
                 out = Path(folder) / f"{name}-{'phone' if width == PHONE else 'desktop'}.png"
                 out.parent.mkdir(parents=True, exist_ok=True)
-                im.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(out,
+                im.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(out,
                                                                                optimize=True)
     page.set_viewport_size({"width": DESKTOP, "height": 900})
 
@@ -195,7 +195,8 @@ def test_the_whole_walk_in_a_browser(server, page, tmp_path):
 
     # training: kill the server mid-training, start it again, reload the page
     order_id = page.url.rstrip("/").rsplit("/", 1)[1]
-    page.locator(".stage.running", has_text="Train your model").wait_for(timeout=90_000)
+    page.locator(".stage.running", has_text="Train your model").locator("progress").wait_for(
+        timeout=90_000)  # the live page shows the stage's progress as it comes
     check_page(page, "05-progress")
     server.kill()
     server.start(delay=0)

@@ -155,7 +155,8 @@ def preview(request: Request, order_id: str) -> Response:
     orders = services(request).orders
     order = orders.read(account_id=account.id, order_id=order_id, events=0)
     shown = orders.preview(account_id=account.id, order_id=order_id)
-    return render(request, "preview.html", order=order, preview=shown)
+    titles = {s["id"]: s["title"] for s in style_catalog()}
+    return render(request, "preview.html", order=order, preview=shown, titles=titles)
 
 
 @router.post("/orders/{order_id}/approve")

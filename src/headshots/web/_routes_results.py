@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from headshots.api._deps import check_csrf, services
 from headshots.api._schemas import OrderUpdate
 from headshots.errors import InputError
-from headshots.orders import retention_text
+from headshots.orders import retention_text, style_catalog
 
 from ._pages import PageRoute, render, see_other, signed_in
 
@@ -22,6 +22,10 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False,
 VIEWS = ("selected", "all", "rejected")
 USAGE = ("These images are AI-generated. You may use them, commercially too; under current "
          "U.S. Copyright Office guidance, images made by AI are not copyrightable as such.")
+
+
+def style_titles() -> dict[str, str]:
+    return {s["id"]: s["title"] for s in style_catalog()}
 
 
 @router.get("/orders/{order_id}/gallery")
@@ -43,7 +47,7 @@ def gallery(request: Request, order_id: str, view: str = "selected",
               "all": len(everything), "rejected": sum(not c["accepted"] for c in everything)}
     return render(request, "gallery.html", order=order, results=results, shown=shown,
                   view=view, style=style if style in styles else "", styles=styles,
-                  counts=counts, usage=USAGE)
+                  counts=counts, usage=USAGE, titles=style_titles())
 
 
 @router.get("/orders/{order_id}/privacy")
