@@ -31,6 +31,10 @@ def test_pages_ask_to_sign_in_first(web):
         assert r.status_code == 303 and r.headers["location"] == f"/signin?next={path}"
     assert web.get("/static/app.css").status_code == 200
     assert web.get("/static/app.js").status_code == 200
+    r = web.get("/no/such/page", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and "no page at this address" in r.text and readable(r.text)
+    assert web.get("/api/v1/nope").json()["error"] == "HTTPError"  # the API answers JSON
+    assert "frame-ancestors 'none'" in web.get("/").headers["content-security-policy"]
     paths = web.get("/openapi.json").json()["paths"]
     assert all(p.startswith("/api/v1/") for p in paths)  # the page is not the API
 

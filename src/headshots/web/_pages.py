@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +25,8 @@ from headshots.api._deps import _valid as _valid_csrf
 from headshots.errors import AuthError, CsrfError, HeadshotsError
 from headshots.store._models import AccountRow
 
-__all__ = ["PageRoute", "account_or_none", "render", "see_other", "signed_in"]
+__all__ = ["PageRoute", "account_or_none", "problem_page", "render", "see_other",
+           "signed_in"]
 
 log = logging.getLogger("headshots.web")
 HERE = Path(__file__).parent
@@ -38,6 +39,8 @@ STATUS_WORDS = {
     "judging": "judging", "delivering": "delivering", "delivered": "delivered",
     "failed": "failed", "cancelled": "cancelled", "expired": "expired", "deleted": "deleted"}
 templates.env.globals["status_words"] = STATUS_WORDS
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def account_or_none(request: Request) -> AccountRow | None:
@@ -67,6 +70,9 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     if scratch is not None:
         response.raw_headers.extend(h for h in scratch.raw_headers if h[0] == b"set-cookie")
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = CSP  # only this server's files run here
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -74,8 +80,20 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _problem(request: Request, status: int, problem: str, fix: str) -> HTMLResponse:
-    return render(request, "error.html", status=status, problem=problem, fix=fix)
+def _back(request: Request) -> str | None:
+    """The page the person came from, when it is on this site (a link back)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return None
+
+
+def problem_page(request: Request, status: int, problem: str, fix: str) -> HTMLResponse:
+    return render(request, "error.html", status=status, problem=problem, fix=fix,
+                  back=_back(request))
+
+
+_problem = problem_page
 
 
 class PageRoute(APIRoute):
