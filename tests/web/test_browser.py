@@ -151,6 +151,9 @@ def check_page(page: Any, name: str) -> None:
 
 
 def test_the_whole_walk_in_a_browser(server, page, tmp_path):
+    problems: list[str] = []  # script errors and refused resources (a CSP violation, a 404)
+    page.on("pageerror", lambda exc: problems.append(f"error: {exc}"))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.goto(server.url)
     check_page(page, "01-landing")
     page.get_by_role("link", name="Create an account").click()
@@ -248,3 +251,17 @@ def test_the_whole_walk_in_a_browser(server, page, tmp_path):
     page.goto(server.url)
     assert "deleted" in page.locator(".orders").inner_text()
     check_page(page, "11-orders")
+    # expected: the refused GIF (415), and the event stream cut by the killed server
+    expected = ("status of 415", "ERR_INCOMPLETE_CHUNKED_ENCODING", "ERR_CONNECTION_REFUSED")
+    assert [p for p in problems if not any(e in p for e in expected)] == []
+    page.goto(f"{server.url}/orders/ord_{'0' * 20}/gallery")
+    assert "does not exist" in page.get_by_role("alert").inner_text()
+    check_page(page, "12-error")
+    page.goto(server.url)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("link", name="Sign in").first.click()
+    page.get_by_label("E-mail").fill("walk@example.com")
+    page.get_by_label("Password").fill("not my password")
+    page.get_by_role("button", name="Sign in").click()
+    assert "wrong" in page.get_by_role("alert").inner_text()
+    check_page(page, "13-signin-error")

@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from headshots.api._deps import CSRF_COOKIE, SESSION_COOKIE, Services, issue_csrf, services
 from headshots.api._deps import _valid as _valid_csrf
-from headshots.errors import AuthError, CsrfError, HeadshotsError
+from headshots.errors import AuthError, CsrfError, HeadshotsError, NotFoundError
 from headshots.store._models import AccountRow
 
 __all__ = ["PageRoute", "account_or_none", "problem_page", "render", "see_other",
@@ -111,6 +111,9 @@ class PageRoute(APIRoute):
             except AuthError:
                 target = request.url.path if request.method == "GET" else "/"
                 return see_other(f"/signin?next={quote(target)}")
+            except NotFoundError as exc:  # the service's fix speaks to API clients
+                return _problem(request, 404, exc.problem, "check the address, or open the "
+                                "order from your orders")
             except HeadshotsError as exc:
                 return _problem(request, exc.http_status, exc.problem, exc.fix)
             except RequestValidationError as exc:
