@@ -121,9 +121,36 @@ def page(server) -> Iterator[Any]:
             browser.close()
 
 
+# every visible text's contrast against the first opaque background behind it (WCAG 2.1:
+# 4.5:1, or 3:1 for large text)
+CONTRAST = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const bg = (e) => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e)
+    .backgroundColor); if (c.length === 3 || c[3] > 0.5) return c.slice(0, 3); }
+    return [255, 255, 255]; };
+  const out = [];
+  for (const e of document.querySelectorAll("body *")) {
+    const own = Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+    const st = getComputedStyle(e);
+    if (!own || !e.getClientRects().length || st.visibility === "hidden") continue;
+    const [a, b] = [lum(rgb(st.color).slice(0, 3)), lum(bg(e))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    const text = e.textContent.trim().slice(0, 30);
+    if (ratio < need) out.push(`${e.tagName} "${text}" ${ratio.toFixed(2)}`);
+  }
+  return out;
+}"""
+
+
 def check_page(page: Any, name: str) -> None:
-    """Every control has a name a screen reader can say, every image an alt text, nothing
-    is wider than the phone screen; then (when asked) the page at both widths."""
+    """Every control has a name a screen reader can say, every image an alt text, text has
+    AA contrast, nothing is wider than the phone screen; then (when asked) the page at both
+    widths."""
     unnamed = page.evaluate("""() => Array.from(document.querySelectorAll(
         'input:not([type=hidden]), select, textarea, button, a[href], img')).filter(e => {
           if (e.tagName === 'IMG') return !e.getAttribute('alt');
@@ -132,6 +159,8 @@ def check_page(page: Any, name: str) -> None:
           return !((e.labels && e.labels.length) || e.getAttribute('aria-label'));
         }).map(e => e.outerHTML.slice(0, 120))""")
     assert unnamed == [], f"{name}: unnamed controls {unnamed}"
+    low = page.evaluate(CONTRAST)
+    assert low == [], f"{name}: text below WCAG AA contrast {low}"
     folder = os.environ.get("HEADSHOTS_SCREENS")
     for width in (PHONE, DESKTOP):
         page.set_viewport_size({"width": width, "height": 900})
