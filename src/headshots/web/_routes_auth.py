@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
-from headshots.api._deps import SESSION_COOKIE, check_csrf, services, set_session
+from headshots.api._deps import SESSION_COOKIE, check_csrf, issue_csrf, services, set_session
 from headshots.errors import AuthError, ConflictError, InputError, RateLimited
 
 from ._pages import PageRoute, account_or_none, render, see_other
@@ -26,6 +26,15 @@ def _next(value: str | None) -> str:
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def _start_session(request: Request, response: Response, account_id: str) -> Response:
+    """A new session cookie and a new CSRF value (nothing from before sign-in carries on)."""
+    svc = services(request)
+    token, expires = svc.accounts.new_session(account_id)
+    set_session(response, svc, token, expires)
+    issue_csrf(response, svc)
+    return response
 
 
 @router.get("/")
@@ -51,10 +60,7 @@ def signup(request: Request, email: Text, password: Text) -> Response:
         row = svc.accounts.create(email=email, password=password)
     except (InputError, ConflictError, RateLimited) as exc:
         return render(request, "signup.html", status=exc.http_status, email=email, error=exc)
-    response = see_other("/orders/new")
-    token, expires = svc.accounts.new_session(row.id)
-    set_session(response, svc, token, expires)
-    return response
+    return _start_session(request, see_other("/orders/new"), row.id)
 
 
 @router.get("/signin")
@@ -74,10 +80,7 @@ def signin(request: Request, email: Text, password: Text,
     except (AuthError, RateLimited) as exc:
         return render(request, "signin.html", status=exc.http_status, email=email, error=exc,
                       next=_next(next))
-    response = see_other(_next(next))
-    token, expires = svc.accounts.new_session(row.id)
-    set_session(response, svc, token, expires)
-    return response
+    return _start_session(request, see_other(_next(next)), row.id)
 
 
 @router.post("/signout", dependencies=[Depends(check_csrf)])
