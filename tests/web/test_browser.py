@@ -216,6 +216,8 @@ def test_the_whole_walk_in_a_browser(server, page, tmp_path):
     assert "JPEG" in refused.inner_text()  # the fix names what works
     page.wait_for_function("document.querySelectorAll('#photo-list li.ok').length === 3")
     assert "3 of 3 photo(s) accepted" in page.locator("#set-live").inner_text()
+    said = page.locator("#upload-live").text_content() or ""  # read aloud, photo by photo
+    assert said.startswith("scan.gif: refused") and "not supported" in said
     check_page(page, "03-photos")
 
     page.get_by_role("link", name="Next: choose styles").click()

@@ -61,6 +61,12 @@ function showVerdict(item, name, body, ok) {
       el("em", {}, body.fix || "try again")));
   }
   item.replaceChildren(...parts);
+  const said = document.getElementById("upload-live");  // one sentence per photo, for readers
+  if (said) {
+    const verdict = ok ? (body.photo.accepted ? "accepted" : "not usable: " +
+      body.photo.reasons.map((r) => r.explanation).join(", ")) : "refused: " + (body.problem || "");
+    said.textContent = `${name}: ${verdict.replace(/\bph_[0-9a-f]+: /, "")}`;
+  }
 }
 
 async function uploadAll(form) {
