@@ -68,7 +68,7 @@ def test_every_form_refuses_a_missing_or_forged_csrf_token(web):
     assert r.status_code == 403 and "security token" in r.text and readable(r.text)
     signup(web, "a@example.com")
     order_id = new_order(web)
-    forms = ["/orders/new", f"/orders/{order_id}/photos", f"/orders/{order_id}/styles",
+    forms = ["/orders/new", "/account/delete", f"/orders/{order_id}/photos", f"/orders/{order_id}/styles",
              f"/orders/{order_id}/photos/ph_x/delete", f"/orders/{order_id}/approve",
              f"/orders/{order_id}/cancel", f"/orders/{order_id}/keep",
              f"/orders/{order_id}/delete", "/signout", "/signin"]
@@ -229,3 +229,48 @@ def test_a_whole_order_on_the_pages(web):
     assert "Deleted." in done and "Deleted at your request" in done and "records: photos" in done
     assert 'action="/orders/' + order_id + '/delete"' not in done
     assert "deleted" in web.get("/").text
+
+
+def test_deleting_the_account_on_the_page_leaves_nothing_of_it(web, backend, photos):
+    from tests.orders.privacy import PersonScanner
+
+    signup(web, "b@example.com")
+    others = new_order(web)
+    post(web, "/signout")
+    signup(web, "zebulon.quixote@example.com")
+    first, second = new_order(web, keep=True), new_order(web)
+    for order_id in (first, second):
+        files = [("files", (name, photo(key), "image/jpeg")) for key, name in NAMES.items()]
+        assert post(web, f"/orders/{order_id}/photos", files=files).status_code == 200
+    svc = web.app.state.services  # type: ignore[attr-defined]
+    store, url = svc.store, svc.settings.resolved_database_url
+    scanner = PersonScanner(backend, [photos["obama"], photos["obama2"]],
+                            [*NAMES.values(), "zebulon.quixote@example.com"], [])
+    before = scanner.scan_dir(store.data_dir) + scanner.scan_database(url)
+    assert any("file name" in f for f in before)  # the scanner is not blind
+
+    page = web.get("/account")
+    assert "zebulon.quixote@example.com" in page.text and "2 order(s)" in page.text
+    assert 'href="/account"' in web.get(f"/orders/{first}/privacy").text
+    r = post(web, "/account/delete")  # not confirmed: nothing happens
+    assert r.status_code == 422 and "not confirmed" in r.text and readable(r.text)
+    assert web.get("/account").status_code == 200
+    r = post(web, "/account/delete", {"confirm": "yes"})
+    assert r.status_code == 200 and "Your account is deleted" in r.text and readable(r.text)
+    assert f"Order {first}: Deleted at your request" in r.text
+    assert f"Order {second}: Deleted at your request" in r.text and "records: photos" in r.text
+    cleared = [c for c in r.headers.get_list("set-cookie")
+               if c.startswith(("hs_session=", "hs_csrf=")) and "Max-Age=0" in c]
+    assert len(cleared) == 2  # signed out
+
+    assert scanner.scan_dir(store.data_dir) + scanner.scan_database(url) == []
+    assert [o.id for o in svc.workflow.list_orders() if o.status != "deleted"] == [others]
+    web.cookies.clear()
+    assert web.get("/account").status_code == 303  # to the sign-in page
+    r = web.post("/signin", data={"email": "zebulon.quixote@example.com", "password": PASSWORD,
+                                  "csrf_token": csrf(web), "next": "/"})
+    assert r.status_code == 401 and "e-mail or password is wrong" in r.text
+    r = web.post("/signin", data={"email": "b@example.com", "password": PASSWORD,
+                                  "csrf_token": csrf(web), "next": "/"})
+    assert r.status_code == 303  # the other account is untouched
+    assert web.get(f"/orders/{others}/photos").status_code == 200
