@@ -150,7 +150,8 @@ def test_another_accounts_order_is_404_on_every_page_and_form(web):
             return web.get(url)
         if path.endswith("/photos"):
             return post(web, url, files=[("files", ("a.jpg", photo("obama"), "image/jpeg"))])
-        return post(web, url, {"styles": "navy-blazer", "confirm": "yes", "force": "yes"})
+        return post(web, url, {"styles": "navy-blazer", "style": "navy-blazer", "confirm": "yes",
+                               "force": "yes"})
 
     for method, path in routes:
         r = send(method, path, {"order_id": order_id, "photo_id": "ph_0000"})
@@ -218,17 +219,57 @@ def test_a_whole_order_on_the_pages(web):
     assert web.get(img).headers["content-type"] == "image/png"  # the cookie reads images
     assert web.get(f"/api/v1/orders/{order_id}/download").status_code == 200
 
+    # more of a style from the kept model: a follow-up order, then its progress page
+    assert gallery.count('action="/orders/' + order_id + '/more"') == 2
+    assert ">More Navy blazer</button>" in gallery and "new order of\n  3 images" in gallery
+    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer"})
+    assert r.status_code == 303
+    child = re.fullmatch(r"/orders/(ord_[0-9a-f]+)", r.headers["location"]).group(1)  # type: ignore[union-attr]
+    wait_page_status(web, child, ("delivered",))
+    more = web.get(f"/orders/{child}/gallery?view=all").text
+    assert more.count('class="shot"') == 3 and "Navy blazer style" in more
+    assert "Your model is not kept: it is deleted on" in more and "/more" not in more
+
     privacy = web.get(f"/orders/{order_id}/privacy").text
     assert "Your selfies, crops and face measurements" in privacy and "UTC" in privacy
     assert 'id="keep" name="keep" type="checkbox" value="yes" checked' in privacy
     assert post(web, f"/orders/{order_id}/keep").status_code == 303
     assert "deleted on schedule" in web.get(f"/orders/{order_id}/privacy").text
+    gallery = web.get(f"/orders/{order_id}/gallery").text  # no longer kept: no buttons
+    assert 'id="no-more">Your model is not kept' in gallery and "/more" not in gallery
+    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer"})
+    assert r.status_code == 409 and "no kept model" in r.text and readable(r.text)
     r = post(web, f"/orders/{order_id}/delete", {"confirm": "yes"})
     assert r.status_code == 303
     done = web.get(f"/orders/{order_id}/privacy").text
     assert "Deleted." in done and "Deleted at your request" in done and "records: photos" in done
     assert 'action="/orders/' + order_id + '/delete"' not in done
     assert "deleted" in web.get("/").text
+
+
+def test_more_of_a_style_says_why_it_is_not_offered():
+    from headshots.web._present import more_offer
+
+    ids = ["navy-blazer", "corporate-grey"]
+    kept = {"inputs": "2026-01-08T00:00:00", "model": "2029-01-01T00:00:00",
+            "results": "2026-01-31T00:00:00"}
+    order = {"status": "delivered", "keep_model": True, "kept_until": kept,
+             "settings": {"styles": ["navy-blazer", "custom"], "candidates": 40}}
+    offer = more_offer(order, ids)
+    assert offer == {"can": True, "why": "", "styles": ["navy-blazer"], "count": 40}
+    assert more_offer({**order, "status": "generating"}, ids)["why"].endswith(
+        "once the order is delivered.")
+    no_inputs = more_offer({**order, "kept_until": {**kept, "inputs": "deleted"}}, ids)
+    assert not no_inputs["can"] and "selfies were deleted" in no_inputs["why"]
+    gone = more_offer({**order, "keep_model": False,
+                       "kept_until": {**kept, "model": "deleted"}}, ids)
+    assert gone["why"].startswith("Your model was deleted per the retention schedule (you did "
+                                  "not ask to keep it)") and gone["styles"] == []
+    assert "(you did not" not in more_offer(
+        {**order, "kept_until": {**kept, "model": "deleted"}}, ids)["why"]
+    later = more_offer({**order, "keep_model": False}, ids)
+    assert "is deleted on 2029-01-01 per the retention schedule" in later["why"]
+    assert "no style" in more_offer({**order, "settings": {"styles": ["custom"]}}, ids)["why"]
 
 
 def test_deleting_the_account_on_the_page_leaves_nothing_of_it(web, backend, photos):

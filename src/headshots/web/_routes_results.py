@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from headshots.api._deps import check_csrf, services
-from headshots.api._schemas import OrderUpdate
+from headshots.api._schemas import MoreCreate, OrderUpdate
 from headshots.errors import InputError
-from headshots.orders import retention_text, style_catalog
+from headshots.orders import CONSENT_VERSION, retention_text, style_catalog
 
 from ._pages import PageRoute, render, see_other, signed_in
+from ._present import more_offer
 
 __all__ = ["router"]
 
@@ -47,7 +48,22 @@ def gallery(request: Request, order_id: str, view: str = "selected",
               "all": len(everything), "rejected": sum(not c["accepted"] for c in everything)}
     return render(request, "gallery.html", order=order, results=results, shown=shown,
                   view=view, style=style if style in styles else "", styles=styles,
-                  counts=counts, usage=USAGE, titles=style_titles())
+                  counts=counts, usage=USAGE, titles=style_titles(),
+                  more=more_offer(order, list(style_titles())))
+
+
+@router.post("/orders/{order_id}/more")
+def more(request: Request, order_id: str,
+         style: Annotated[str, Form(min_length=1, max_length=48)]) -> Response:
+    """A follow-up order of one style on the kept model (under this order's consent, whose
+    version the service checks), then its progress page."""
+    account = signed_in(request)
+    orders = services(request).orders
+    order = orders.read(account_id=account.id, order_id=order_id, events=0)
+    count = more_offer(order, list(style_titles()))["count"]
+    child = orders.more(account_id=account.id, order_id=order_id, data=MoreCreate(
+        style=style, count=count, consent_version=CONSENT_VERSION))
+    return see_other(f"/orders/{child['id']}")
 
 
 @router.get("/orders/{order_id}/privacy")
