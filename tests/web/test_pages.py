@@ -315,3 +315,56 @@ def test_deleting_the_account_on_the_page_leaves_nothing_of_it(web, backend, pho
                                   "csrf_token": csrf(web), "next": "/"})
     assert r.status_code == 303  # the other account is untouched
     assert web.get(f"/orders/{others}/photos").status_code == 200
+
+
+def test_an_upload_over_the_cap_without_the_script_answers_the_photos_page(tmp_path, tiny,
+                                                                          backend):
+    """The no-script form sends every chosen photo in one request: over the cap, the person
+    gets the photos page with the reason and the fix (HTML, declared length or not), while
+    the API keeps its JSON 413; nothing already kept is lost."""
+    import httpx
+
+    from tests.api.conftest import make_client, service_settings
+
+    url = f"sqlite:///{tmp_path / 'db' / 'headshots.db'}"
+    settings = service_settings(tmp_path, url, tiny, max_upload_bytes=200_000)
+    with make_client(settings, backend) as web:  # the cap: 0.2 MB + 1 MB for the form
+        web.follow_redirects = False
+        signup(web, "a@example.com")
+        order_id = new_order(web)
+        kept = [("files", ("beach.jpg", photo("obama"), "image/jpeg"))]
+        assert post(web, f"/orders/{order_id}/photos", files=kept).status_code == 200
+        big = [("files", (f"big{i}.jpg", bytes(400_000), "image/jpeg")) for i in range(3)]
+        path = f"/orders/{order_id}/photos"
+        r = post(web, path, files=big, headers={"Accept": "text/html"})
+        assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+        assert readable(r.text) and 'id="form-error"' in r.text and 'id="upload-form"' in r.text
+        assert "too large to send together: one upload takes about 0.2 MB" in r.text
+        assert "Choose fewer photos at a time" in r.text
+        assert r.text.count('class="photo ok"') == 1  # the photo kept before is still there
+
+        # the same body sent without a length (chunked): the route's page again
+        form = httpx.Request("POST", "http://x" + path, files=big,
+                             data={"csrf_token": web.cookies.get("hs_csrf")})
+        body = form.read()
+        chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))
+        r = web.post(path, content=chunks,
+                     headers={"Content-Type": form.headers["content-type"]})
+        assert "content-length" not in form.headers or r.request.headers.get(
+            "content-length") is None
+        assert r.status_code == 413 and "too large to send together" in r.text
+
+        r = web.post("/signup", data={"email": "x@example.com", "password": "p" * 1_200_000,
+                                      "csrf_token": csrf(web, "/signup")})
+        assert r.status_code == 413 and "too large" in r.text and readable(r.text)
+        # the API keeps its JSON answer
+        r = web.post(f"/api/v1/orders/{order_id}/photos", files=big,
+                     headers={"X-CSRF-Token": web.cookies.get("hs_csrf") or ""})
+        assert r.status_code == 413 and r.json()["reason"] == "too_large"
+        # another account's order: the same 404 as ever, not its photos page
+        post(web, "/signout")
+        signup(web, "b@example.com")
+        r = post(web, path, files=big)
+        assert r.status_code == 404 and "does not exist" in r.text
+        svc = web.app.state.services  # type: ignore[attr-defined]
+        assert len(svc.workflow.photos(order_id)) == 1
