@@ -68,7 +68,8 @@ def test_every_form_refuses_a_missing_or_forged_csrf_token(web):
     assert r.status_code == 403 and "security token" in r.text and readable(r.text)
     signup(web, "a@example.com")
     order_id = new_order(web)
-    forms = ["/orders/new", "/account/delete", f"/orders/{order_id}/photos", f"/orders/{order_id}/styles",
+    forms = ["/orders/new", "/account/delete", f"/orders/{order_id}/photos",
+             f"/orders/{order_id}/styles", f"/orders/{order_id}/more",
              f"/orders/{order_id}/photos/ph_x/delete", f"/orders/{order_id}/approve",
              f"/orders/{order_id}/cancel", f"/orders/{order_id}/keep",
              f"/orders/{order_id}/delete", "/signout", "/signin"]
