@@ -369,3 +369,52 @@ def test_an_upload_over_the_cap_without_the_script_answers_the_photos_page(tmp_p
         assert r.status_code == 404 and "does not exist" in r.text
         svc = web.app.state.services  # type: ignore[attr-defined]
         assert len(svc.workflow.photos(order_id)) == 1
+
+
+def test_the_gallery_pages_a_thousand_candidates_keeping_the_filter(web, monkeypatch):
+    """A thousand candidates are pages of 60 (the selected first), not one page of a
+    thousand images; every page link keeps the tab and the style. The service's results
+    are replaced by a thousand made-up candidates: paging is what is tested here."""
+    from headshots.api._service import OrderService
+    from headshots.web._present import page_numbers
+
+    styles = ("navy-blazer", "corporate-grey")
+    made = [{"id": f"c{i}", "image_id": f"img_{i:04x}", "style": styles[i % 2],
+             "selected": i < 40, "rank": i + 1 if i < 40 else None, "accepted": i < 700,
+             "reasons": [] if i < 700 else [{"code": "no_face", "explanation": "no face"}],
+             "scores": {}} for i in range(1000)]
+    monkeypatch.setattr(OrderService, "results", lambda self, **kw: {
+        "candidates": made, "files": {}, "usage_note": ""})
+    signup(web, "a@example.com")
+    order_id = new_order(web)
+    url = f"/orders/{order_id}/gallery"
+
+    def shots(text: str) -> list[int]:
+        return [int(n, 16) for n in re.findall(r'/images/img_([0-9a-f]{4})"', text)]
+
+    first = web.get(f"{url}?view=all").text
+    assert shots(first) == list(range(60))  # the 40 selected first, then the next 20
+    assert "Images 1–60 of 1000 · page 1 of 17" in first
+    assert first.count('aria-label="Pages of images') == 2  # above and below the images
+    assert 'href="?page=2&amp;view=all" rel="next"' in first and 'rel="prev"' not in first
+    last = web.get(f"{url}?view=all&page=17").text
+    assert shots(last) == list(range(960, 1000)) and 'rel="next"' not in last
+    assert web.get(f"{url}?view=all&page=99").text.count('class="shot"') == 40  # the last
+    assert web.get(f"{url}?view=all&page=0").text.count('class="shot"') == 60
+
+    one = web.get(f"{url}?view=rejected&style=corporate-grey&page=2").text
+    assert shots(one) == list(range(701, 1000, 2))[60:120]  # rejected corporate-grey: odd
+    assert "Images 61–120 of 150 · page 2 of 3" in one
+    pager = re.search(r'<nav class="pager".*?</nav>', one, re.S).group(0)  # type: ignore[union-attr]
+    assert set(re.findall(r'href="([^"]*)"', pager)) == {
+        "?style=corporate-grey&amp;view=rejected",  # page 1 (Previous and "1")
+        "?page=2&amp;style=corporate-grey&amp;view=rejected",
+        "?page=3&amp;style=corporate-grey&amp;view=rejected"}
+    tabs = re.search(r'<nav aria-label="Which images".*?</nav>', one, re.S).group(0)  # type: ignore[union-attr]
+    assert "page=" not in tabs and tabs.count("style=corporate-grey") == 3  # a new tab: page 1
+    selected = web.get(f"{url}").text
+    assert shots(selected) == list(range(40)) and 'class="pager"' not in selected  # one page
+
+    assert page_numbers(1, 1) == [1]
+    assert page_numbers(9, 17) == [1, None, 7, 8, 9, 10, 11, None, 17]
+    assert page_numbers(2, 17) == [1, 2, 3, 4, None, 17]

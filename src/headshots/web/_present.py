@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["STAGE_TITLES", "more_offer", "stage_rows", "style_cards"]
+__all__ = ["STAGE_TITLES", "more_offer", "page_numbers", "stage_rows", "style_cards"]
 
 STAGE_TITLES = {
     "check": "Check your photos", "prepare": "Prepare training crops",
@@ -115,3 +115,16 @@ def more_offer(order: dict[str, Any], catalog_ids: Sequence[str]) -> dict[str, A
     elif not styles:
         why = "This order's style is not in the catalog, so there is no style to make more of."
     return {"can": not why, "why": why, "styles": styles if not why else [], "count": count}
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The pager's page links: the first, the last and ``around`` either side of the current
+    one; ``None`` marks a gap (shown as "…")."""
+    keep = {1, pages, *range(page - around, page + around + 1)}
+    out: list[int | None] = []
+    for n in range(1, pages + 1):
+        if n in keep:
+            out.append(n)
+        elif out and out[-1] is not None:
+            out.append(None)
+    return out

@@ -14,13 +14,14 @@ from headshots.errors import InputError
 from headshots.orders import CONSENT_VERSION, retention_text, style_catalog
 
 from ._pages import PageRoute, render, see_other, signed_in
-from ._present import more_offer
+from ._present import more_offer, page_numbers
 
 __all__ = ["router"]
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False,
                    dependencies=[Depends(check_csrf)])
 VIEWS = ("selected", "all", "rejected")
+PER_PAGE = 60  # a thousand candidates are 17 pages, not one page of a thousand images
 USAGE = ("These images are AI-generated. You may use them, commercially too; under current "
          "U.S. Copyright Office guidance, images made by AI are not copyrightable as such.")
 
@@ -31,7 +32,7 @@ def style_titles() -> dict[str, str]:
 
 @router.get("/orders/{order_id}/gallery")
 def gallery(request: Request, order_id: str, view: str = "selected",
-            style: str = "") -> Response:
+            style: str = "", page: int = 1) -> Response:
     account = signed_in(request)
     orders = services(request).orders
     order = orders.read(account_id=account.id, order_id=order_id, events=0)
@@ -46,7 +47,12 @@ def gallery(request: Request, order_id: str, view: str = "selected",
         shown = [c for c in shown if not c["accepted"]]
     counts = {"selected": sum(c["selected"] for c in everything),
               "all": len(everything), "rejected": sum(not c["accepted"] for c in everything)}
-    return render(request, "gallery.html", order=order, results=results, shown=shown,
+    pages = max(1, -(-len(shown) // PER_PAGE))
+    page = min(max(1, page), pages)  # past the end: the last page
+    return render(request, "gallery.html", order=order, results=results,
+                  shown=shown[(page - 1) * PER_PAGE:page * PER_PAGE], total=len(shown),
+                  first=(page - 1) * PER_PAGE + 1, page=page, pages=pages,
+                  page_numbers=page_numbers(page, pages),
                   view=view, style=style if style in styles else "", styles=styles,
                   counts=counts, usage=USAGE, titles=style_titles(),
                   more=more_offer(order, list(style_titles())))
