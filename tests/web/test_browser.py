@@ -323,15 +323,25 @@ def test_the_whole_walk_in_a_browser(server, page, tmp_path):
     assert "wrong" in page.get_by_role("alert").inner_text()
     check_page(page, "13-signin-error")
 
-    # delete the account: every order, the sign-in; the old password no longer works
+    # delete the account (with a second order holding a selfie): every order, the sign-in;
+    # the old password no longer works
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="New order").click()
+    page.get_by_label("I agree").check()
+    page.get_by_role("button", name="Agree and continue").click()
+    page.wait_for_url("**/photos")
+    page.set_input_files("#files", [{"name": "Zebulon-Quixote-late.jpg",
+                                     "mimeType": "image/jpeg", "buffer": photo("obama")}])
+    page.get_by_role("button", name="Upload").click()
+    page.locator("#photo-list li.ok").wait_for()
     page.get_by_role("link", name="Account").click()
     page.wait_for_url("**/account")
     check_page(page, "14-account")
     page.get_by_label("Yes, delete my account and every order now").check()
     page.get_by_role("button", name="Delete my account").click()
     assert "walk@example.com" in page.get_by_role("status").inner_text()
+    assert page.locator("table.receipt-table").count() == 1  # the order that held data
     check_page(page, "15-account-deleted")
     assert page.context.cookies() == [] or all(
         c["name"] not in ("hs_session", "hs_csrf") for c in page.context.cookies())
