@@ -118,6 +118,12 @@ def test_an_upload_over_the_cap_without_the_script_answers_the_photos_page(tmp_p
             "content-length") is None
         assert r.status_code == 413 and "too large to send together" in r.text
 
+        # a form that cannot be read at all: the photos page again, saying so
+        r = web.post(path, content=b"--x\r\nnot a part", headers={
+            "Content-Type": "multipart/form-data; boundary=x", "Accept": "text/html"})
+        assert r.status_code == 400 and "The form could not be read" in r.text, r.text[-800:]
+        assert 'id="upload-form"' in r.text and readable(r.text)
+
         r = web.post("/signup", data={"email": "x@example.com", "password": "p" * 1_200_000,
                                       "csrf_token": csrf(web, "/signup")})
         assert r.status_code == 413 and "too large" in r.text and readable(r.text)
