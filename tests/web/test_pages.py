@@ -152,7 +152,7 @@ def test_another_accounts_order_is_404_on_every_page_and_form(web):
         if path.endswith("/photos"):
             return post(web, url, files=[("files", ("a.jpg", photo("obama"), "image/jpeg"))])
         return post(web, url, {"styles": "navy-blazer", "style": "navy-blazer", "confirm": "yes",
-                               "force": "yes"})
+                               "force": "yes", "consent_version": CONSENT_VERSION})
 
     for method, path in routes:
         r = send(method, path, {"order_id": order_id, "photo_id": "ph_0000"})
@@ -223,7 +223,11 @@ def test_a_whole_order_on_the_pages(web):
     # more of a style from the kept model: a follow-up order, then its progress page
     assert gallery.count('action="/orders/' + order_id + '/more"') == 2
     assert ">More Navy blazer</button>" in gallery and "new order of\n  3 images" in gallery
-    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer"})
+    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer",
+                                               "consent_version": "2001-01-01"})
+    assert r.status_code == 422 and "not the current one" in r.text  # what the page showed
+    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer",
+                                               "consent_version": CONSENT_VERSION})
     assert r.status_code == 303
     child = re.fullmatch(r"/orders/(ord_[0-9a-f]+)", r.headers["location"]).group(1)  # type: ignore[union-attr]
     wait_page_status(web, child, ("delivered",))
@@ -238,7 +242,8 @@ def test_a_whole_order_on_the_pages(web):
     assert "deleted on schedule" in web.get(f"/orders/{order_id}/privacy").text
     gallery = web.get(f"/orders/{order_id}/gallery").text  # no longer kept: no buttons
     assert 'id="no-more">Your model is not kept' in gallery and "/more" not in gallery
-    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer"})
+    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer",
+                                               "consent_version": CONSENT_VERSION})
     assert r.status_code == 409 and "no kept model" in r.text and readable(r.text)
     r = post(web, f"/orders/{order_id}/delete", {"confirm": "yes"})
     assert r.status_code == 303

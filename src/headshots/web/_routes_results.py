@@ -55,20 +55,23 @@ def gallery(request: Request, order_id: str, view: str = "selected",
                   page_numbers=page_numbers(page, pages),
                   view=view, style=style if style in styles else "", styles=styles,
                   counts=counts, usage=USAGE, titles=style_titles(),
-                  more=more_offer(order, list(style_titles())))
+                  more=more_offer(order, list(style_titles())),
+                  consent_version=CONSENT_VERSION)
 
 
 @router.post("/orders/{order_id}/more")
 def more(request: Request, order_id: str,
-         style: Annotated[str, Form(min_length=1, max_length=48)]) -> Response:
-    """A follow-up order of one style on the kept model (under this order's consent, whose
-    version the service checks), then its progress page."""
+         style: Annotated[str, Form(min_length=1, max_length=48)],
+         consent_version: Annotated[str, Form(max_length=32)]) -> Response:
+    """A follow-up order of one style on the kept model, under the consent version the page
+    named next to the button (the workflow refuses one that is no longer current), then its
+    progress page."""
     account = signed_in(request)
     orders = services(request).orders
     order = orders.read(account_id=account.id, order_id=order_id, events=0)
     count = more_offer(order, list(style_titles()))["count"]
     child = orders.more(account_id=account.id, order_id=order_id, data=MoreCreate(
-        style=style, count=count, consent_version=CONSENT_VERSION))
+        style=style, count=count, consent_version=consent_version))
     return see_other(f"/orders/{child['id']}")
 
 
