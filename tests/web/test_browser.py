@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("br
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE, DESKTOP = 390, 1280
+MAX_UPLOAD = 2_000_000  # the walk's server takes one request of 3 MB (2 MB + the form's 1 MB)
 
 
 def _need_browser() -> Any:
@@ -96,6 +97,7 @@ def server(tmp_path, tiny) -> Iterator[Server]:
            "HEADSHOTS_HEARTBEAT_SECONDS": "0.2", "HEADSHOTS_SERVICE__DEVICE": "cpu",
            "HEADSHOTS_SERVICE__BASE_MODELS": json.dumps({"tiny": str(tiny["sd15"])}),
            "HEADSHOTS_SERVICE__ORDER_DEFAULTS": json.dumps(defaults),
+           "HEADSHOTS_SERVICE__MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
            "HEADSHOTS_LOG": str(tmp_path / "serve.log")}
     s = Server(env)
     s.start(delay=0.5)
@@ -106,19 +108,26 @@ def server(tmp_path, tiny) -> Iterator[Server]:
 
 
 @pytest.fixture
-def page(server) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     sync_playwright = _need_browser()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": DESKTOP, "height": 900},
-                                      accept_downloads=True)
-        context.set_default_timeout(30_000)
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=["--no-sandbox"])
         try:
-            yield context.new_page()
+            yield chromium
         finally:
-            context.close()
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture
+def page(server, browser) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": DESKTOP, "height": 900},
+                                  accept_downloads=True)
+    context.set_default_timeout(30_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 # every visible text's contrast against the first opaque background behind it (WCAG 2.1:
@@ -220,6 +229,23 @@ def test_the_whole_walk_in_a_browser(server, page, tmp_path):
     assert said.startswith("scan.gif: refused") and "not supported" in said
     check_page(page, "03-photos")
 
+    # without scripts the form sends every chosen photo at once: over the cap, the photos
+    # page says why and what to do (HTML from the drained request, not JSON, not a reset)
+    nojs = page.context.browser.new_context(java_script_enabled=False,
+                                            viewport={"width": DESKTOP, "height": 900})
+    nojs.add_cookies(page.context.cookies())
+    plain = nojs.new_page()
+    plain.goto(page.url)
+    big = [{"name": f"big{i}.jpg", "mimeType": "image/jpeg", "buffer": photo("obama") * 18}
+           for i in range(2)]
+    plain.set_input_files("#files", big)
+    plain.get_by_role("button", name="Upload").click()
+    alert = plain.get_by_role("alert").inner_text()
+    assert "too large to send together" in alert and "Choose fewer photos" in alert, alert
+    assert plain.locator("#photo-list li.ok").count() == 3  # nothing kept is lost
+    check_page(plain, "03b-photos-too-large")
+    nojs.close()
+
     page.get_by_role("link", name="Next: choose styles").click()
     page.wait_for_url("**/styles")
     page.get_by_label("Corporate, grey backdrop").uncheck()
@@ -296,3 +322,76 @@ def test_the_whole_walk_in_a_browser(server, page, tmp_path):
     page.get_by_role("button", name="Sign in").click()
     assert "wrong" in page.get_by_role("alert").inner_text()
     check_page(page, "13-signin-error")
+
+    # delete the account (with a second order holding a selfie): every order, the sign-in;
+    # the old password no longer works
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="New order").click()
+    page.get_by_label("I agree").check()
+    page.get_by_role("button", name="Agree and continue").click()
+    page.wait_for_url("**/photos")
+    page.set_input_files("#files", [{"name": "Zebulon-Quixote-late.jpg",
+                                     "mimeType": "image/jpeg", "buffer": photo("obama")}])
+    page.get_by_role("button", name="Upload").click()
+    page.locator("#photo-list li.ok").wait_for()
+    page.get_by_role("link", name="Account").click()
+    page.wait_for_url("**/account")
+    check_page(page, "14-account")
+    page.get_by_label("Yes, delete my account and every order now").check()
+    page.get_by_role("button", name="Delete my account").click()
+    assert "walk@example.com" in page.get_by_role("status").inner_text()
+    assert page.locator("table.receipt-table").count() == 1  # the order that held data
+    check_page(page, "15-account-deleted")
+    assert page.context.cookies() == [] or all(
+        c["name"] not in ("hs_session", "hs_csrf") for c in page.context.cookies())
+    page.get_by_role("link", name="Sign in").first.click()
+    page.get_by_label("E-mail").fill("walk@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    assert "wrong" in page.get_by_role("alert").inner_text()
+
+
+def test_the_gallery_pager_in_a_browser(web, browser, monkeypatch):
+    """The pager at phone and desktop width: the app in this process (TestClient) behind
+    Chromium's request routing, with a thousand made-up candidates (paging is what is
+    shown; their images are flat colours)."""
+    from headshots.api._service import OrderService
+    from tests.web.conftest import new_order, signup
+
+    styles = ("navy-blazer", "corporate-grey")
+    made = [{"id": f"c{i}", "image_id": f"img_{i:04x}", "style": styles[i % 2],
+             "selected": i < 40, "rank": i + 1 if i < 40 else None, "accepted": i < 700,
+             "reasons": [] if i < 700 else [{"code": "no_face", "explanation": "no face"}],
+             "scores": {}} for i in range(1000)]
+    monkeypatch.setattr(OrderService, "results", lambda self, **kw: {
+        "candidates": made, "files": {}, "usage_note": ""})
+    signup(web, "pager@example.com")
+    order_id = new_order(web)
+
+    def answer(route: Any) -> None:
+        path = route.request.url.removeprefix("http://web.test")
+        if "/images/img_" in path:
+            n = int(path.rsplit("_", 1)[1], 16)
+            buf = io.BytesIO()
+            Image.new("RGB", (64, 64), (40 + n % 180, 90, 160 - n % 120)).save(buf, "PNG")
+            route.fulfill(status=200, body=buf.getvalue(), content_type="image/png")
+            return
+        r = web.get(path, headers={"Accept": "text/html"})
+        route.fulfill(status=r.status_code, body=r.content,
+                      headers={k: v for k, v in r.headers.items() if k != "content-length"})
+
+    context = browser.new_context(viewport={"width": DESKTOP, "height": 900})
+    try:
+        context.route("http://web.test/**", answer)
+        page = context.new_page()
+        page.goto(f"http://web.test/orders/{order_id}/gallery?view=all&style=navy-blazer")
+        assert page.locator(".gallery li.shot").count() == 60
+        assert "page 1 of 9" in page.locator(".pager").first.inner_text()
+        page.locator(".pager").first.get_by_role("link", name="Next").click()
+        page.wait_for_url("**page=2**")
+        assert "style=navy-blazer" in page.url and "view=all" in page.url
+        assert "Images 61–120 of 500" in page.locator(".pager").first.inner_text()
+        check_page(page, "16-gallery-pages")
+    finally:
+        context.close()

@@ -68,7 +68,8 @@ def test_every_form_refuses_a_missing_or_forged_csrf_token(web):
     assert r.status_code == 403 and "security token" in r.text and readable(r.text)
     signup(web, "a@example.com")
     order_id = new_order(web)
-    forms = ["/orders/new", f"/orders/{order_id}/photos", f"/orders/{order_id}/styles",
+    forms = ["/orders/new", "/account/delete", f"/orders/{order_id}/photos",
+             f"/orders/{order_id}/styles", f"/orders/{order_id}/more",
              f"/orders/{order_id}/photos/ph_x/delete", f"/orders/{order_id}/approve",
              f"/orders/{order_id}/cancel", f"/orders/{order_id}/keep",
              f"/orders/{order_id}/delete", "/signout", "/signin"]
@@ -150,7 +151,8 @@ def test_another_accounts_order_is_404_on_every_page_and_form(web):
             return web.get(url)
         if path.endswith("/photos"):
             return post(web, url, files=[("files", ("a.jpg", photo("obama"), "image/jpeg"))])
-        return post(web, url, {"styles": "navy-blazer", "confirm": "yes", "force": "yes"})
+        return post(web, url, {"styles": "navy-blazer", "style": "navy-blazer", "confirm": "yes",
+                               "force": "yes", "consent_version": CONSENT_VERSION})
 
     for method, path in routes:
         r = send(method, path, {"order_id": order_id, "photo_id": "ph_0000"})
@@ -218,11 +220,31 @@ def test_a_whole_order_on_the_pages(web):
     assert web.get(img).headers["content-type"] == "image/png"  # the cookie reads images
     assert web.get(f"/api/v1/orders/{order_id}/download").status_code == 200
 
+    # more of a style from the kept model: a follow-up order, then its progress page
+    assert gallery.count('action="/orders/' + order_id + '/more"') == 2
+    assert ">More Navy blazer</button>" in gallery and "new order of\n  3 images" in gallery
+    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer",
+                                               "consent_version": "2001-01-01"})
+    assert r.status_code == 422 and "not the current one" in r.text  # what the page showed
+    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer",
+                                               "consent_version": CONSENT_VERSION})
+    assert r.status_code == 303
+    child = re.fullmatch(r"/orders/(ord_[0-9a-f]+)", r.headers["location"]).group(1)  # type: ignore[union-attr]
+    wait_page_status(web, child, ("delivered",))
+    more = web.get(f"/orders/{child}/gallery?view=all").text
+    assert more.count('class="shot"') == 3 and "Navy blazer style" in more
+    assert "Your model is not kept: it is deleted on" in more and "/more" not in more
+
     privacy = web.get(f"/orders/{order_id}/privacy").text
     assert "Your selfies, crops and face measurements" in privacy and "UTC" in privacy
     assert 'id="keep" name="keep" type="checkbox" value="yes" checked' in privacy
     assert post(web, f"/orders/{order_id}/keep").status_code == 303
     assert "deleted on schedule" in web.get(f"/orders/{order_id}/privacy").text
+    gallery = web.get(f"/orders/{order_id}/gallery").text  # no longer kept: no buttons
+    assert 'id="no-more">Your model is not kept' in gallery and "/more" not in gallery
+    r = post(web, f"/orders/{order_id}/more", {"style": "navy-blazer",
+                                               "consent_version": CONSENT_VERSION})
+    assert r.status_code == 409 and "no kept model" in r.text and readable(r.text)
     r = post(web, f"/orders/{order_id}/delete", {"confirm": "yes"})
     assert r.status_code == 303
     done = web.get(f"/orders/{order_id}/privacy").text

@@ -95,7 +95,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
 
     install_web(app)
     limit = settings.service.max_upload_bytes + _MULTIPART_OVERHEAD
-    app.add_middleware(BodyLimit, limit=limit)
+    # outside the API (the page's forms) a refused body is answered as a page, not JSON
+    app.add_middleware(BodyLimit, limit=limit,
+                       delegate=lambda scope: not str(scope["path"]).startswith("/api/"))
     return app
 
 

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ._pages import HERE, problem_page
+from ._routes_account import router as account_router
 from ._routes_auth import router as auth_router
 from ._routes_order import router as order_router
 from ._routes_results import router as results_router
@@ -35,6 +36,7 @@ def install_web(app: FastAPI) -> None:
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(auth_router)
+    app.include_router(account_router)
     app.include_router(order_router)
     app.include_router(results_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

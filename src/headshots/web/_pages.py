@@ -3,7 +3,9 @@ and errors shown on the page (what is wrong and what to do), never a stack trace
 
 A page route raises what the service raises; ``PageRoute`` turns it into a page: no session
 → the sign-in page (and back afterwards), a ``HeadshotsError`` → its problem and fix with its
-status code, anything else → a plain "something failed" page while the trace goes to the log.
+status code, a form the server refused to read (over the size cap: 413; malformed: 400) → a
+page saying so (the route's own page when it names one with ``@refused_page``), anything else
+→ a plain "something failed" page while the trace goes to the log.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headshots.api._deps import CSRF_COOKIE, SESSION_COOKIE, Services, issue_csrf, services
 from headshots.api._deps import _valid as _valid_csrf
 from headshots.errors import AuthError, CsrfError, HeadshotsError, NotFoundError
 from headshots.store._models import AccountRow
 
-__all__ = ["PageRoute", "account_or_none", "problem_page", "render", "see_other",
-           "signed_in"]
+__all__ = ["PageRoute", "account_or_none", "problem_page", "refused_page", "render",
+           "see_other", "signed_in"]
 
 log = logging.getLogger("headshots.web")
 HERE = Path(__file__).parent
@@ -94,6 +98,51 @@ def problem_page(request: Request, status: int, problem: str, fix: str) -> HTMLR
 
 
 _problem = problem_page
+# a route's own page for a form the server refused to read: (request, status, problem, fix)
+Refused = Callable[[Request, int, str, str], Response]
+_REFUSED_ATTR = "_headshots_refused_page"
+
+
+def refused_page(show: Refused) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a form route: a body refused before the route ran is answered by ``show``."""
+
+    def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(endpoint, _REFUSED_ATTR, show)
+        return endpoint
+
+    return mark
+
+
+def _unread(exc: StarletteHTTPException) -> tuple[int, str, str]:
+    """What to say about a form the server did not read (never the API's wording)."""
+    if exc.status_code == 413:
+        return (413, f"what you sent is too large: {str(exc.detail).removeprefix('the ')}",
+                "send less at once")
+    return (exc.status_code, "the form could not be read", "go back and send it again")
+
+
+def _as_page(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, CsrfError):
+        return _problem(request, 403, "this form was sent without its security token (or "
+                        "from another site)", exc.fix)
+    if isinstance(exc, AuthError):
+        target = request.url.path if request.method == "GET" else "/"
+        return see_other(f"/signin?next={quote(target)}")
+    if isinstance(exc, NotFoundError):  # the service's fix speaks to API clients
+        return _problem(request, 404, exc.problem, "check the address, or open the order "
+                        "from your orders")
+    if isinstance(exc, HeadshotsError):
+        return _problem(request, exc.http_status, exc.problem, exc.fix)
+    if isinstance(exc, RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        field = str((first.get("loc") or ["", "form"])[-1]).replace("_", " ")
+        return _problem(request, 422, f"the form is missing or has a wrong {field}",
+                        "go back, fill it in and send it again")
+    if isinstance(exc, StarletteHTTPException):
+        return _problem(request, *_unread(exc))
+    log.error("page %s failed", request.url.path, exc_info=exc)
+    return _problem(request, 500, "the server failed unexpectedly",
+                    "try again; if it keeps failing, tell the operator the time it happened")
 
 
 class PageRoute(APIRoute):
@@ -101,30 +150,19 @@ class PageRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        own: Refused | None = getattr(self.endpoint, _REFUSED_ATTR, None)
 
         async def page(request: Request) -> Response:
             try:
                 return await handler(request)
-            except CsrfError as exc:
-                return _problem(request, 403, "this form was sent without its security token "
-                                "(or from another site)", exc.fix)
-            except AuthError:
-                target = request.url.path if request.method == "GET" else "/"
-                return see_other(f"/signin?next={quote(target)}")
-            except NotFoundError as exc:  # the service's fix speaks to API clients
-                return _problem(request, 404, exc.problem, "check the address, or open the "
-                                "order from your orders")
-            except HeadshotsError as exc:
-                return _problem(request, exc.http_status, exc.problem, exc.fix)
-            except RequestValidationError as exc:
-                first = exc.errors()[0] if exc.errors() else {}
-                field = str((first.get("loc") or ["", "form"])[-1]).replace("_", " ")
-                return _problem(request, 422, f"the form is missing or has a wrong {field}",
-                                "go back, fill it in and send it again")
-            except Exception:
-                log.exception("page %s failed", request.url.path)
-                return _problem(request, 500, "the server failed unexpectedly",
-                                "try again; if it keeps failing, tell the operator the time "
-                                "it happened")
+            except StarletteHTTPException as exc:
+                if own is None:
+                    return _as_page(request, exc)
+                try:  # the route's page, with the reason: a read of the database
+                    return await run_in_threadpool(own, request, *_unread(exc))
+                except Exception as inner:
+                    return _as_page(request, inner)
+            except Exception as exc:
+                return _as_page(request, exc)
 
         return page

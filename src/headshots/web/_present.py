@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["STAGE_TITLES", "stage_rows", "style_cards"]
+__all__ = ["STAGE_TITLES", "more_offer", "page_numbers", "stage_rows", "style_cards"]
 
 STAGE_TITLES = {
     "check": "Check your photos", "prepare": "Prepare training crops",
@@ -84,3 +84,47 @@ def eta_words(seconds: float | None) -> str:
     if seconds < 90:
         return f"about {max(1, round(seconds))} s left"
     return f"about {round(seconds / 60)} min left"
+
+
+def _day(when: str | None) -> str:
+    return (when or "")[:10]
+
+
+def more_offer(order: dict[str, Any], catalog_ids: Sequence[str]) -> dict[str, Any]:
+    """Whether the gallery offers "more of a style" (a follow-up order on the kept model),
+    for which styles and how many each; when not, why, in plain words. The service decides
+    in the end (``more_of_style`` refuses what is not possible): this only says it first."""
+    kept = order.get("kept_until") or {}
+    settings = order.get("settings") or {}
+    styles = [s for s in settings.get("styles") or () if s in catalog_ids]
+    count = max(1, min(200, (settings.get("candidates") or 20) // max(1, len(styles))))
+    why = ""
+    if order["status"] != "delivered":
+        why = "More of a style is offered once the order is delivered."
+    elif kept.get("model") == "deleted":
+        why = ("Your model was deleted per the retention schedule"
+               + ("" if order.get("keep_model") else " (you did not ask to keep it)")
+               + ", so more images of a style need a new order with new selfies.")
+    elif kept.get("inputs") == "deleted":
+        why = ("Your selfies were deleted per the retention schedule, so new images could not "
+               "be checked for likeness to you: more of a style needs a new order.")
+    elif not order.get("keep_model"):
+        why = (f"Your model is not kept: it is deleted on {_day(kept.get('model'))} per the "
+               "retention schedule. To order more of a style from it, tick 'Keep my model' on "
+               "this order's privacy page before then.")
+    elif not styles:
+        why = "This order's style is not in the catalog, so there is no style to make more of."
+    return {"can": not why, "why": why, "styles": styles if not why else [], "count": count}
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The pager's page links: the first, the last and ``around`` either side of the current
+    one; ``None`` marks a gap (shown as "…")."""
+    keep = {1, pages, *range(page - around, page + around + 1)}
+    out: list[int | None] = []
+    for n in range(1, pages + 1):
+        if n in keep:
+            out.append(n)
+        elif out and out[-1] is not None:
+            out.append(None)
+    return out

@@ -16,7 +16,7 @@ from headshots.api._schemas import ApproveIn, OrderCreate
 from headshots.errors import ConsentError, HeadshotsError
 from headshots.orders import CONSENT_VERSION, STAGES, consent_text, style_catalog
 
-from ._pages import PageRoute, render, see_other, signed_in
+from ._pages import PageRoute, refused_page, render, see_other, signed_in
 from ._present import stage_rows, style_cards
 
 __all__ = ["router"]
@@ -62,15 +62,32 @@ def new_order(request: Request, consent_version: Annotated[str, Form(max_length=
 
 
 def _photos_page(request: Request, order_id: str, refused: list[dict[str, str]] | None = None,
-                 status: int = 200) -> Response:
+                 status: int = 200, error: dict[str, str] | None = None) -> Response:
     account = signed_in(request)
     orders = services(request).orders
     order = orders.read(account_id=account.id, order_id=order_id, events=0)
     photos = orders.photos(account_id=account.id, order_id=order_id) \
         if order["status"] == "collecting" else {"photos": [], "set": None}
     return render(request, "photos.html", status=status, order=order, photos=photos["photos"],
-                  set=photos["set"], refused=refused or [],
-                  max_photos=services(request).settings.service.max_photos)
+                  set=photos["set"], refused=refused or [], error=error,
+                  max_photos=services(request).settings.service.max_photos,
+                  max_mb=round(services(request).settings.service.max_upload_bytes / 1e6))
+
+
+def _upload_unread(request: Request, status: int, problem: str, fix: str) -> Response:
+    """The photos page (HTML, never the API's JSON) for an upload the server refused to read:
+    without the script, every chosen photo travels in one request, capped at one photo's
+    limit; nothing was kept from it, and every photo kept before stays."""
+    order_id = request.path_params["order_id"]
+    if status == 413:
+        mb = services(request).settings.service.max_upload_bytes / 1e6
+        problem = (f"the photos you chose are too large to send together: one upload takes "
+                   f"about {mb:.{0 if mb >= 10 else 1}f} MB in all, and none of these photos "
+                   "was added")
+        fix = ("choose fewer photos at a time (two or three), or turn on JavaScript for this "
+               "site: the page then sends each photo on its own")
+    return _photos_page(request, order_id, status=status, error={"problem": problem,
+                                                                  "fix": fix})
 
 
 @router.get("/orders/{order_id}/photos")
@@ -79,6 +96,7 @@ def photos(request: Request, order_id: str) -> Response:
 
 
 @router.post("/orders/{order_id}/photos")
+@refused_page(_upload_unread)
 def upload(request: Request, order_id: str,
            files: Annotated[list[UploadFile], File()]) -> Response:
     """The form without scripts: every file checked in turn; refused ones named with their

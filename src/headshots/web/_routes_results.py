@@ -9,17 +9,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from headshots.api._deps import check_csrf, services
-from headshots.api._schemas import OrderUpdate
+from headshots.api._schemas import MoreCreate, OrderUpdate
 from headshots.errors import InputError
-from headshots.orders import retention_text, style_catalog
+from headshots.orders import CONSENT_VERSION, retention_text, style_catalog
 
 from ._pages import PageRoute, render, see_other, signed_in
+from ._present import more_offer, page_numbers
 
 __all__ = ["router"]
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False,
                    dependencies=[Depends(check_csrf)])
 VIEWS = ("selected", "all", "rejected")
+PER_PAGE = 60  # a thousand candidates are 17 pages, not one page of a thousand images
 USAGE = ("These images are AI-generated. You may use them, commercially too; under current "
          "U.S. Copyright Office guidance, images made by AI are not copyrightable as such.")
 
@@ -30,7 +32,7 @@ def style_titles() -> dict[str, str]:
 
 @router.get("/orders/{order_id}/gallery")
 def gallery(request: Request, order_id: str, view: str = "selected",
-            style: str = "") -> Response:
+            style: str = "", page: int = 1) -> Response:
     account = signed_in(request)
     orders = services(request).orders
     order = orders.read(account_id=account.id, order_id=order_id, events=0)
@@ -45,9 +47,32 @@ def gallery(request: Request, order_id: str, view: str = "selected",
         shown = [c for c in shown if not c["accepted"]]
     counts = {"selected": sum(c["selected"] for c in everything),
               "all": len(everything), "rejected": sum(not c["accepted"] for c in everything)}
-    return render(request, "gallery.html", order=order, results=results, shown=shown,
+    pages = max(1, -(-len(shown) // PER_PAGE))
+    page = min(max(1, page), pages)  # past the end: the last page
+    return render(request, "gallery.html", order=order, results=results,
+                  shown=shown[(page - 1) * PER_PAGE:page * PER_PAGE], total=len(shown),
+                  first=(page - 1) * PER_PAGE + 1, page=page, pages=pages,
+                  page_numbers=page_numbers(page, pages),
                   view=view, style=style if style in styles else "", styles=styles,
-                  counts=counts, usage=USAGE, titles=style_titles())
+                  counts=counts, usage=USAGE, titles=style_titles(),
+                  more=more_offer(order, list(style_titles())),
+                  consent_version=CONSENT_VERSION)
+
+
+@router.post("/orders/{order_id}/more")
+def more(request: Request, order_id: str,
+         style: Annotated[str, Form(min_length=1, max_length=48)],
+         consent_version: Annotated[str, Form(max_length=32)]) -> Response:
+    """A follow-up order of one style on the kept model, under the consent version the page
+    named next to the button (the workflow refuses one that is no longer current), then its
+    progress page."""
+    account = signed_in(request)
+    orders = services(request).orders
+    order = orders.read(account_id=account.id, order_id=order_id, events=0)
+    count = more_offer(order, list(style_titles()))["count"]
+    child = orders.more(account_id=account.id, order_id=order_id, data=MoreCreate(
+        style=style, count=count, consent_version=consent_version))
+    return see_other(f"/orders/{child['id']}")
 
 
 @router.get("/orders/{order_id}/privacy")
