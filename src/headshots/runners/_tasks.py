@@ -1,0 +1,106 @@
+"""What a worker runs: one stage of one order, the retention purge, the reaper.
+
+Each worker process opens its own store (after the pool forked it: a database connection is
+never shared across a fork) and keeps it, with its face backend and models, for every order
+it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from headshots.config import Settings
+from headshots.errors import HeadshotsError
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from headshots.orders import Workflow
+
+__all__ = ["register", "worker_workflow"]
+
+log = logging.getLogger("headshots.runners")
+_PER_PROCESS: dict[int, Workflow] = {}
+
+
+def worker_workflow() -> Workflow:
+    """This process's workflow, from the environment's settings (made on first use)."""
+    wf = _PER_PROCESS.get(os.getpid())
+    if wf is None:
+        from headshots.orders import Runtime, Workflow
+        from headshots.store import open_store
+
+        settings = Settings()
+        # one process per stage: a pool process may not start its own (the judge's pool);
+        # more judging at once is more worker concurrency
+        wf = Workflow(open_store(settings), Runtime(device=settings.worker.device,
+                                                    judge_workers=1))
+        _PER_PROCESS.clear()  # a parent's store (before a fork) is not ours to use
+        _PER_PROCESS[os.getpid()] = wf
+    return wf
+
+
+def backoff(settings: Settings, attempts: int) -> float:
+    """Seconds before try ``attempts + 1``: doubling from the base, never above the maximum."""
+    w = settings.worker
+    return min(w.retry_backoff_seconds * 2 ** max(attempts - 1, 0), w.retry_backoff_max_seconds)
+
+
+def _holder_gone(wf: Workflow, run: Any) -> bool:
+    from headshots.orders._lease import _holder_is_dead
+
+    now = wf.store.clock.now()
+    return run.lease_until is None or run.lease_until < now or _holder_is_dead(run.lease_owner)
+
+
+def run_stage(app: Celery, order_id: str, stage: str) -> str:
+    """Run one stage; then send the next one, or this one again after a backoff."""
+    from headshots.orders import make_owner
+    from headshots.runners._celery import CeleryRunner
+    from headshots.runners._reaper import give_up
+
+    wf = worker_workflow()
+    runner = CeleryRunner(app, wf)
+    run = wf.stage_runs(order_id).get(stage)
+    if run is not None and run.status in ("done", "failed"):
+        return f"already {run.status}"  # a duplicate or late message: nothing to do
+    if (run is not None and run.status == "running" and _holder_gone(wf, run)
+            and run.attempts >= wf.store.settings.max_attempts):
+        give_up(wf, run)  # its worker died every time: do not start it once more
+        return "failed"
+    try:
+        outcome = wf.run_stage(order_id, stage, make_owner("celery worker"))
+    except HeadshotsError as exc:  # e.g. the order was deleted meanwhile
+        log.info("order %s: stage %s not run: %s", order_id, stage, exc.problem)
+        return "refused"
+    log.info("order %s: stage %s %s", order_id, stage, outcome.status)
+    if outcome.status == "done":
+        runner.submit(order_id)
+    elif outcome.status == "retry":
+        attempts = wf.stage_runs(order_id)[stage].attempts
+        runner.send(order_id, stage, countdown=backoff(wf.store.settings, attempts))
+    return outcome.status
+
+
+def register(app: Celery) -> None:
+    from headshots.runners._celery import PURGE, REAP, RUN_STAGE
+
+    @app.task(name=RUN_STAGE, ignore_result=True)
+    def _run_stage(order_id: str, stage: str) -> str:
+        return run_stage(app, order_id, stage)
+
+    @app.task(name=PURGE, ignore_result=True)
+    def _purge() -> int:
+        from headshots.orders import purge
+
+        return len(purge(worker_workflow().store))
+
+    @app.task(name=REAP, ignore_result=True)
+    def _reap() -> int:
+        from headshots.runners._celery import CeleryRunner
+        from headshots.runners._reaper import reap
+
+        wf = worker_workflow()
+        return len(reap(wf, CeleryRunner(app, wf).send))
