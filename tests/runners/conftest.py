@@ -194,10 +194,12 @@ def wait_for(condition: Callable[[], Any], what: str, workers: list[Worker] = ()
 
 
 def wait_status(workflow: Workflow, order_id: str, wanted: tuple[str, ...],
-                workers: list[Worker] = (), timeout: float = 150.0) -> Any:  # type: ignore[assignment]
+                workers: list[Worker] = (), timeout: float = 150.0,  # type: ignore[assignment]
+                passing: tuple[str, ...] = ()) -> Any:
+    """Wait for one of ``wanted``; any other final status (but ``passing``) fails at once."""
     def reached() -> Any:
         order = workflow.get(order_id)
-        assert order.status in wanted or order.status not in FINAL, \
+        assert order.status in wanted + passing or order.status not in FINAL, \
             f"order {order.status}: {order.error}"
         return order if order.status in wanted else None
 

@@ -92,10 +92,14 @@ def register(app: Celery) -> None:
         return run_stage(app, order_id, stage)
 
     @app.task(name=PURGE, ignore_result=True)
-    def _purge() -> int:
+    def _purge(as_of: str | None = None) -> int:
+        """The retention schedule (as of ``as_of``, ISO 8601, like ``headshots purge``)."""
+        from datetime import datetime
+
         from headshots.orders import purge
 
-        return len(purge(worker_workflow().store))
+        when = datetime.fromisoformat(as_of) if as_of else None
+        return len(purge(worker_workflow().store, as_of=when))
 
     @app.task(name=REAP, ignore_result=True)
     def _reap() -> int:
