@@ -10,12 +10,18 @@ from datetime import timedelta
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from headshots.api import create_app
+from headshots.config import ServiceSettings
+from headshots.orders import Runtime
 from headshots.runners import CeleryRunner, make_celery
 from headshots.runners._celery import PURGE
 from headshots.store import blobkeys
 from headshots.store._models import BlobRow, CandidateRow, EventRow, StageRunRow
+from tests.api.conftest import TINY_DEFAULTS, account, new_order, upload_selfies
+from tests.api.conftest import wait_status as api_wait
 from tests.orders.test_deletion import scanner_for
 from tests.runners.conftest import queued_order, wait_for, wait_status
 
@@ -48,19 +54,30 @@ def to_approval(workflow, runner, order_id, workers) -> None:
     workflow.approve(order_id, force=True)
 
 
-def test_an_order_end_to_end_through_workers_then_purged_by_a_worker(
-        workflow, runner, start_worker, tiny, store, backend, photos):
+def test_an_order_end_to_end_through_the_service_and_workers_then_purged_by_a_worker(
+        settings, start_worker, tiny, store, backend, photos):
     gpu, cpu = start_worker(queues="gpu", beat=False), start_worker(queues="cpu", beat=False)
-    order_id = queued_order(workflow, tiny)
-    to_approval(workflow, runner, order_id, [gpu, cpu])
-    runner.submit(order_id)
-    wait_status(workflow, order_id, ("delivered",), [gpu, cpu])
+    served = settings.model_copy(update={"service": ServiceSettings(
+        scheduler=True, base_models={"tiny": str(tiny["sd15"])}, order_defaults=TINY_DEFAULTS)})
+    runtime = Runtime(device="cpu", judge_workers=1, backend_factory=lambda: backend)
+    with TestClient(create_app(served, store=store, runtime=runtime)) as client:
+        services = client.app.state.services
+        assert isinstance(services.runner, CeleryRunner)  # HEADSHOTS_BROKER_URL is set
+        assert client.app.state.scheduler.jobs == ["webhooks"]  # beat purges, not the service
+        a = account(client, "a@example.com")
+        order_id = new_order(client, a)
+        upload_selfies(client, a, order_id)
+        assert client.post(f"/api/v1/orders/{order_id}/start", headers=a).status_code == 202
+        api_wait(client, a, order_id, ("awaiting_approval",), timeout=150)
+        r = client.post(f"/api/v1/orders/{order_id}/approve", json={"force": True}, headers=a)
+        assert r.status_code in (200, 202), r.text
+        api_wait(client, a, order_id, ("delivered",), timeout=150)
+        workflow, runner = services.workflow, services.runner
     runs = workflow.stage_runs(order_id)
     assert {s: (r.status, r.attempts) for s, r in runs.items()} == {
         s: ("done", 1) for s in ("check", "prepare", "train", "preview", "generate", "judge",
                                  "deliver")}
-    owners = {s: r.lease_owner for s, r in runs.items()}
-    assert owners == dict.fromkeys(owners)  # every lease released
+    assert all(r.lease_owner is None for r in runs.values())  # every lease released
     assert [e.stage for e in events(store, order_id, "stage_started")] == [
         "check", "prepare", "train", "preview", "generate", "judge", "deliver"]
     assert count(store, select(func.count()).select_from(CandidateRow).where(
@@ -75,6 +92,7 @@ def test_an_order_end_to_end_through_workers_then_purged_by_a_worker(
         store.settings.resolved_database_url) == []
     assert not [p for p in (store.data_dir / "blobs").rglob("*") if p.is_file()]
     assert count(store, select(func.count()).select_from(BlobRow)) == 0
+    assert gpu.proc.poll() is None and cpu.proc.poll() is None
 
 
 def test_worker_killed_mid_training_resumes_from_its_last_checkpoint(

@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             scheduler.every(settings.service.webhook_every_seconds, "webhooks",
                             lambda: (webhooks.collect(), webhooks.send_due()))
             scheduler.start()
+        app.state.scheduler = scheduler
         try:
             yield
         finally:

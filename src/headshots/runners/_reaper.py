@@ -103,10 +103,10 @@ def reap(workflow: Workflow, send: Callable[[str, str], Any]) -> list[tuple[str,
         stage = workflow.next_stage(order.id)
         if stage is None or (order.id, stage) in sent:
             continue
-        run = workflow.stage_runs(order.id).get(stage)
-        if run is not None and (run.status != "pending"
-                                or (run.heartbeat_at is not None
-                                    and run.heartbeat_at >= quiet_since)):
+        queued = workflow.stage_runs(order.id).get(stage)
+        if queued is not None and (queued.status != "pending"
+                                   or (queued.heartbeat_at is not None
+                                       and queued.heartbeat_at >= quiet_since)):
             continue
         log.info("order %s: stage %s was queued with no sign of life; sent again", order.id,
                  stage)
