@@ -1,8 +1,8 @@
 """A real ``headshots worker``, optionally with a slowed or broken stage, for the tests:
-``python -m tests.runners._worker [--delay S] [--fail STAGE] -- <headshots worker options>``.
+``python -m tests.runners._worker [--delay S [--slow STAGE]] [--fail STAGE] -- <options>``.
 
-``--delay`` sleeps S seconds at each progress report (so a test can kill it at a chosen
-point); ``--fail STAGE`` makes that stage raise what a GPU out of memory raises, every time."""
+``--delay`` sleeps S seconds at each progress report (of ``--slow STAGE`` only, if given), so
+a test can kill it at a chosen point; ``--fail STAGE`` makes that stage raise what a GPU out of memory raises, every time."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from headshots.orders._stages import STAGE_FUNCTIONS
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--slow", help="slow only this stage (default: every stage)")
     parser.add_argument("--fail")
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
@@ -23,7 +24,8 @@ def main() -> None:
         original = StageContext.progress
 
         def slow(self: StageContext, done: int, total: int, message: str = "") -> None:
-            time.sleep(args.delay)
+            if args.slow in (None, self.stage):
+                time.sleep(args.delay)
             original(self, done, total, message)
 
         StageContext.progress = slow  # type: ignore[method-assign]

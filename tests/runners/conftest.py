@@ -150,9 +150,11 @@ def start_worker(env, tmp_path) -> Iterator[Callable[..., Worker]]:
     started: list[Worker] = []
 
     def start(*, queues: str = "gpu,cpu", beat: bool = True, delay: float = 0.0,
-              fail: str | None = None, concurrency: int = 1) -> Worker:
+              slow: str | None = None, fail: str | None = None, concurrency: int = 1) -> Worker:
         log = tmp_path / f"worker-{len(started)}.log"
         cmd = [sys.executable, "-m", "tests.runners._worker", "--delay", str(delay)]
+        if slow:
+            cmd += ["--slow", slow]
         if fail:
             cmd += ["--fail", fail]
         cmd += ["--", "--queues", queues, "--concurrency", str(concurrency),

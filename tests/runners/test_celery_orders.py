@@ -25,7 +25,7 @@ from tests.api.conftest import wait_status as api_wait
 from tests.orders.test_deletion import scanner_for
 from tests.runners.conftest import queued_order, wait_for, wait_status
 
-pytestmark = [pytest.mark.slow, pytest.mark.celery, pytest.mark.xdist_group("celery")]
+pytestmark = [pytest.mark.slow, pytest.mark.celery, pytest.mark.xdist_group("heavy")]
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_an_order_end_to_end_through_the_service_and_workers_then_purged_by_a_wo
 
 def test_worker_killed_mid_training_resumes_from_its_last_checkpoint(
         workflow, runner, start_worker, tiny, store):
-    worker = start_worker(delay=0.3)
+    worker = start_worker(delay=0.3, slow="train")
     order_id = queued_order(workflow, tiny, train_steps=12, train_overrides={
         "checkpoint_every": 3, "validation_steps": 2, "validation_images": 1, "min_photos": 1})
     runner.submit(order_id)
@@ -120,7 +120,7 @@ def test_worker_killed_mid_training_resumes_from_its_last_checkpoint(
 
 def test_worker_killed_mid_generation_gives_the_exact_count_without_duplicates(
         workflow, runner, start_worker, tiny, store):
-    slow = start_worker(delay=0.4)
+    slow = start_worker(delay=0.4, slow="generate")
     order_id = queued_order(workflow, tiny, candidates=12)
     to_approval(workflow, runner, order_id, [slow])
     runner.submit(order_id)
@@ -145,7 +145,7 @@ def test_worker_killed_mid_generation_gives_the_exact_count_without_duplicates(
 
 def test_a_message_delivered_twice_runs_its_stage_once(workflow, runner, start_worker, tiny,
                                                         store):
-    worker = start_worker(delay=0.2, concurrency=2)
+    worker = start_worker(delay=0.5, slow="train", concurrency=2)
     order_id = queued_order(workflow, tiny)
     runner.submit(order_id)
     wait_for(lambda: workflow.stage_runs(order_id).get("prepare", None) is not None
@@ -191,7 +191,7 @@ def test_redis_restarted_mid_order_the_order_still_completes(
     redis_server.restart()  # ...and is lost with it (no persistence)
     assert client.llen("gpu") == 0 and client.llen("cpu") == 0
     client.close()
-    worker = start_worker(delay=0.2)
+    worker = start_worker(delay=0.3, slow="train")
     wait_for(lambda: workflow.stage_runs(order_id).get("train") is not None
              and workflow.stage_runs(order_id)["train"].status == "running",
              "training (the reaper sent the lost stage again)", [worker])

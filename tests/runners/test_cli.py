@@ -32,7 +32,7 @@ def selfies(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.celery
-@pytest.mark.xdist_group("celery")
+@pytest.mark.xdist_group("heavy")
 def test_run_enqueues_and_follows_the_order_until_delivered(
         tmp_path, env, monkeypatch, start_worker, tiny, selfies, workflow):
     for key, value in env.items():
@@ -64,7 +64,7 @@ class _Runner:
         self.sent.append(order_id)
 
 
-@pytest.mark.xdist_group("celery")
+@pytest.mark.xdist_group("heavy")
 def test_ctrl_c_only_stops_following(workflow, tiny, monkeypatch, capsys):
     order_id = queued_order(workflow, tiny)
     seen = []
