@@ -2,7 +2,8 @@
 ``python -m tests.runners._worker [--delay S [--slow STAGE]] [--fail STAGE] -- <options>``.
 
 ``--delay`` sleeps S seconds at each progress report (of ``--slow STAGE`` only, if given), so
-a test can kill it at a chosen point; ``--fail STAGE`` makes that stage raise what a GPU out of memory raises, every time."""
+a test can kill it at a chosen point; ``--fail STAGE`` makes that stage raise what a GPU out
+of memory raises, every time."""
 
 from __future__ import annotations
 
