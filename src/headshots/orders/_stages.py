@@ -201,8 +201,10 @@ def _generate(ctx: StageContext, area: str, count: int, seed: int, early: bool) 
                              size=(res, res), steps=ctx.params.sample_steps,
                              guidance=ctx.params.guidance)
     check = face_early_check(ctx.runtime.backend()) if early else None
-    generator = DiffusersGenerator(ctx.runtime.load_model(ctx.params.base_model),
-                                   lora=restore_lora(ctx), config=ctx.params.generate_config(),
+    config = ctx.params.generate_config()
+    model = ctx.runtime.generation_model(ctx.params.base_model,
+                                         (config.precision, config.safety_checker))
+    generator = DiffusersGenerator(model, lora=restore_lora(ctx), config=config,
                                    device=ctx.runtime.device, early_check=check)
 
     def tick(done: int, total: int, _name: str) -> None:
@@ -216,8 +218,11 @@ def _generate(ctx: StageContext, area: str, count: int, seed: int, early: bool) 
             _keep_candidate(ctx, area, folder, json.loads(line))
         ctx.progress(done, total, "generating")
 
-    candidates, records = generate_candidates(generator, requests, folder, batch_size=4,
-                                              on_progress=tick)
+    try:
+        candidates, records = generate_candidates(generator, requests, folder, batch_size=4,
+                                                  on_progress=tick)
+    finally:
+        generator.release()  # the person's LoRA leaves a shared pipeline with the stage
     return folder, candidates, records
 
 

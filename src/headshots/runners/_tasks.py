@@ -36,7 +36,7 @@ def worker_workflow() -> Workflow:
         # one process per stage: a pool process may not start its own (the judge's pool);
         # more judging at once is more worker concurrency
         wf = Workflow(open_store(settings), Runtime(device=settings.worker.device,
-                                                    judge_workers=1))
+                                                    judge_workers=1, share_pipelines=True))
         _PER_PROCESS.clear()  # a parent's store (before a fork) is not ours to use
         _PER_PROCESS[os.getpid()] = wf
     return wf
