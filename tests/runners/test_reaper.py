@@ -102,3 +102,29 @@ def test_retry_backoff_doubles_and_is_bounded():
                                               retry_backoff_max_seconds=60))
     assert [backoff(settings, n) for n in range(1, 6)] == [10, 20, 40, 60, 60]
     assert timedelta(seconds=backoff(settings, 100)) == timedelta(seconds=60)
+
+
+def test_a_redelivered_message_of_a_stage_killed_max_attempts_times_fails_the_order(
+        workflow, clock, monkeypatch):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from headshots.runners import _tasks
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pool process that was killed mid-stage, on this machine
+    order_id = queued(workflow)
+    for _ in range(3):
+        lease, _ = claim(workflow.store, order_id, "generate",
+                         f"celery worker|{socket.gethostname()}|{gone.pid}|ab")
+        assert lease is not None
+    monkeypatch.setitem(_tasks._PER_PROCESS, os.getpid(), workflow)
+    # the worker gave the message back; the next pool process must not start a fourth try
+    assert _tasks.run_stage(None, order_id, "generate") == "failed"  # type: ignore[arg-type]
+    order = workflow.get(order_id)
+    assert order.status == "failed" and order.error["stage"] == "generate"
+    assert "stopped 3 times without finishing" in order.error["problem"]
+    assert workflow.stage_runs(order_id)["generate"].attempts == 3
+    assert _tasks.run_stage(None, order_id, "generate") == "already failed"  # type: ignore[arg-type]
