@@ -176,6 +176,9 @@ class WorkerSettings(_Frozen):
         description="a queued stage with no sign of life for this long is sent again (its "
         "message was lost, e.g. a Redis without persistence restarted); a duplicate is harmless",
     )
+    generate_chunk_size: int = Field(
+        0, ge=0, description="candidates per part when one order's generation is spread over "
+        "several GPU workers (0: one worker generates them all)")
     beat_schedule_file: Path | None = Field(
         None, description="where beat keeps its state (default: data_dir/celerybeat-schedule)")
 

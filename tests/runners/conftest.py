@@ -150,7 +150,8 @@ def start_worker(env, tmp_path) -> Iterator[Callable[..., Worker]]:
     started: list[Worker] = []
 
     def start(*, queues: str = "gpu,cpu", beat: bool = True, delay: float = 0.0,
-              slow: str | None = None, fail: str | None = None, concurrency: int = 1) -> Worker:
+              slow: str | None = None, fail: str | None = None, concurrency: int = 1,
+              settings: dict[str, str] | None = None) -> Worker:
         log = tmp_path / f"worker-{len(started)}.log"
         cmd = [sys.executable, "-m", "tests.runners._worker", "--delay", str(delay)]
         if slow:
@@ -159,7 +160,7 @@ def start_worker(env, tmp_path) -> Iterator[Callable[..., Worker]]:
             cmd += ["--fail", fail]
         cmd += ["--", "--queues", queues, "--concurrency", str(concurrency),
                 "--loglevel", "info"] + (["--beat"] if beat else [])
-        child_env = {**os.environ, **env,
+        child_env = {**os.environ, **env, **(settings or {}),
                      "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=out,

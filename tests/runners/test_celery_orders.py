@@ -201,3 +201,31 @@ def test_redis_restarted_mid_order_the_order_still_completes(
     assert runs["train"].attempts == 1 and runs["train"].result["steps"] == 8
     assert count(store, select(func.count()).select_from(StageRunRow).where(
         StageRunRow.order_id == order_id, StageRunRow.status != "done")) == 0
+
+
+def test_one_orders_generation_fans_out_over_workers_in_chunks_and_in_for_judging(
+        workflow, runner, start_worker, tiny, store):
+    chunks = {"HEADSHOTS_WORKER__GENERATE_CHUNK_SIZE": "4"}
+    workers = [start_worker(delay=0.3, slow="generate", settings=chunks, beat=i == 0)
+               for i in range(2)]
+    order_id = queued_order(workflow, tiny, candidates=12)
+    to_approval(workflow, runner, order_id, workers)
+    runner.submit(order_id)
+    wait_status(workflow, order_id, ("delivered",), workers)
+    with store.db.session() as s:
+        parts = {r.part: r for r in s.scalars(select(StageRunRow).where(
+            StageRunRow.order_id == order_id, StageRunRow.stage == "generate",
+            StageRunRow.part != ""))}
+        ids = list(s.scalars(select(CandidateRow.request_id).where(
+            CandidateRow.order_id == order_id, CandidateRow.area == "candidates")))
+    assert sorted(parts) == ["0/3", "1/3", "2/3"]
+    assert all(r.status == "done" and r.attempts == 1 for r in parts.values())
+    assert sum(r.result["made"] for r in parts.values()) == 12  # no chunk generated twice
+    assert len({r.result["by"] for r in parts.values()}) >= 2  # on more than one worker
+    assert len(ids) == 12 and len(set(ids)) == 12
+    runs = workflow.stage_runs(order_id)
+    assert runs["generate"].result == {"candidates": 12, "requests": 12, "stopped_early": 0,
+                                       "parts": 3}
+    assert runs["judge"].result["judged"] == 12
+    assert len(events(store, order_id, "stage_started", "generate")) == 3
+    assert len(events(store, order_id, "stage_done", "generate")) == 1

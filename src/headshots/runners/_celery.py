@@ -32,7 +32,8 @@ QUEUES: dict[str, tuple[str, ...]] = {
     "gpu": ("train", "preview", "generate"),
     "cpu": ("check", "prepare", "judge", "deliver", "purge", "reap"),
 }
-RUN_STAGE, PURGE, REAP = "headshots.run_stage", "headshots.purge", "headshots.reap"
+RUN_STAGE, RUN_PART = "headshots.run_stage", "headshots.run_part"
+PURGE, REAP = "headshots.purge", "headshots.reap"
 # publishing survives a broker restart of about a minute; after that the reaper re-sends
 PUBLISH_RETRY = {"max_retries": 20, "interval_start": 0.2, "interval_step": 0.5,
                  "interval_max": 3.0}
@@ -101,13 +102,18 @@ class CeleryRunner:
         if stage is not None:
             self.send(order_id, stage)
 
-    def send(self, order_id: str, stage: str, countdown: float | None = None) -> None:
+    def send(self, order_id: str, stage: str, countdown: float | None = None,
+             part: str = "") -> None:
+        """Send "run stage S (part P) of order O" to the stage's queue."""
         from headshots.runners._reaper import mark_sent
 
-        mark_sent(self.workflow.store, order_id, stage)
-        self.app.send_task(RUN_STAGE, args=(order_id, stage), queue=queue_for(stage),
-                           countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY)
-        log.info("order %s: stage %s sent to the %s queue", order_id, stage, queue_for(stage))
+        mark_sent(self.workflow.store, order_id, stage, part)
+        task, args = (RUN_PART, (order_id, stage, part)) if part else (RUN_STAGE,
+                                                                      (order_id, stage))
+        self.app.send_task(task, args=args, queue=queue_for(stage), countdown=countdown,
+                           retry=True, retry_policy=PUBLISH_RETRY)
+        log.info("order %s: stage %s%s sent to the %s queue", order_id, stage,
+                 f" part {part}" if part else "", queue_for(stage))
 
     def shutdown(self) -> None:
         self.app.close()

@@ -35,10 +35,10 @@ ACTIVE = ("queued", "preparing", "training", "previewing", "generating", "judgin
           "delivering")
 
 
-def mark_sent(store: Store, order_id: str, stage: str) -> None:
+def mark_sent(store: Store, order_id: str, stage: str, part: str = "") -> None:
     """Note when a stage's message was sent, on its (pending) run row: the reaper's clock for
     lost messages. A running row's heartbeat is left alone."""
-    row = ensure_run(store, order_id, stage)
+    row = ensure_run(store, order_id, stage, part)
     with store.db.session() as s:
         s.execute(update(StageRunRow).where(StageRunRow.id == row.id,
                                             StageRunRow.status == "pending")
@@ -73,8 +73,9 @@ def give_up(workflow: Workflow, run: StageRunRow) -> bool:
     return True
 
 
-def reap(workflow: Workflow, send: Callable[[str, str], Any]) -> list[tuple[str, str]]:
-    """Re-send what nobody runs; returns the (order, stage) pairs sent."""
+def reap(workflow: Workflow, send: Callable[..., Any]) -> list[tuple[str, str]]:
+    """Re-send what nobody runs (``send(order, stage)``, or ``send(order, stage, part=…)``
+    for a part); returns the (order, stage) pairs sent."""
     store, settings = workflow.store, workflow.store.settings
     now = store.clock.now()
     with store.db.session() as s:
@@ -92,8 +93,12 @@ def reap(workflow: Workflow, send: Callable[[str, str], Any]) -> list[tuple[str,
             ).values(status="pending", lease_owner=None,
                      lease_until=None)).rowcount  # type: ignore[attr-defined]
         if n == 1:
-            log.info("order %s: stage %s stopped beating; sent again", run.order_id, run.stage)
-            send(run.order_id, run.stage)
+            log.info("order %s: stage %s %s stopped beating; sent again", run.order_id,
+                     run.stage, run.part)
+            if run.part:
+                send(run.order_id, run.stage, part=run.part)
+            else:
+                send(run.order_id, run.stage)
             sent.append((run.order_id, run.stage))
     quiet_since = now - timedelta(seconds=settings.worker.requeue_after_seconds)
     with store.db.session() as s:
