@@ -91,7 +91,9 @@ class _Bars:
 
     def __call__(self, event: Any) -> None:
         stage = event.stage or "order"
-        if event.kind == "stage_started":
+        if event.kind == "stage_started" and stage in self.tasks:  # a retry, or another part
+            self.progress.update(self.tasks[stage], description=event.message)
+        elif event.kind == "stage_started":
             self.tasks[stage] = self.progress.add_task(event.message, stage=stage, total=None)
         elif event.kind == "progress" and stage in self.tasks:
             self.progress.update(self.tasks[stage], completed=event.done, total=event.total,
