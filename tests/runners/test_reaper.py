@@ -127,4 +127,19 @@ def test_a_redelivered_message_of_a_stage_killed_max_attempts_times_fails_the_or
     assert order.status == "failed" and order.error["stage"] == "generate"
     assert "stopped 3 times without finishing" in order.error["problem"]
     assert workflow.stage_runs(order_id)["generate"].attempts == 3
-    assert _tasks.run_stage(None, order_id, "generate") == "already failed"  # type: ignore[arg-type]
+    assert _tasks.run_stage(None, order_id, "generate") == "order failed"  # type: ignore[arg-type]
+
+
+def test_a_message_for_a_deleted_or_unknown_order_runs_nothing(workflow, monkeypatch):
+    import os
+
+    from headshots.orders import delete_order
+    from headshots.runners import _tasks
+
+    order_id = queued(workflow)
+    delete_order(workflow.store, order_id)
+    monkeypatch.setitem(_tasks._PER_PROCESS, os.getpid(), workflow)
+    assert _tasks.run_stage(None, order_id, "prepare") == "order deleted"  # type: ignore[arg-type]
+    assert _tasks.run_part(None, order_id, "generate", "0/2") == "order deleted"  # type: ignore[arg-type]
+    assert _tasks.run_stage(None, "ord_0000", "prepare") == "no such order"  # type: ignore[arg-type]
+    assert "prepare" not in workflow.stage_runs(order_id)

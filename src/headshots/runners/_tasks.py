@@ -62,6 +62,12 @@ def _finished_or_exhausted(wf: Workflow, order_id: str, stage: str, part: str = 
     from headshots.orders._lease import ensure_run
     from headshots.runners._reaper import give_up
 
+    try:
+        status = wf.get(order_id).status
+    except HeadshotsError:
+        return "no such order"
+    if status in ("failed", "cancelled", "expired", "deleted"):
+        return f"order {status}"  # nothing more runs for it
     run = ensure_run(wf.store, order_id, stage, part)
     if run.status in ("done", "failed"):
         return f"already {run.status}"  # a duplicate or late message: nothing to do
