@@ -7,13 +7,12 @@ database (HEADSHOTS_BENCH_PG, default postgresql+psycopg://postgres@127.0.0.1:54
 tiny random model, then for each scenario queues the same number of tiny orders (photos checked
 before the clock starts), approves each preview at once and times the last delivery:
 
-- in-process: the orders one after another in this process (``Workflow.advance``);
 - 1, 2 and 4 worker processes (``headshots worker --queues gpu,cpu``), started and ready
-  before the clock starts.
-
-Overhead per stage is the time from one stage's ``stage_done`` event to the next stage's
-``stage_started`` event (sending, picking up, claiming the lease, the status writes), over
-every consecutive pair of stages of every order (the wait for approval left out).
+  before the clock starts, all orders queued at once: throughput;
+- the orders one after another in this process (``Workflow.advance``), and one after another
+  through one worker: the orchestration overhead per stage, the time from one stage's
+  ``stage_done`` event to the next stage's ``stage_started`` (send, pick-up, lease claim,
+  status writes), over every consecutive pair of stages (the wait for approval left out).
 """
 
 from __future__ import annotations
@@ -160,7 +159,10 @@ def _start_workers(env: _Env, count: int, logs: Path) -> list[subprocess.Popen[b
     return procs
 
 
-def _through_workers(env: _Env, model: Path, n: int, count: int) -> tuple[float, list[float]]:
+def _through_workers(env: _Env, model: Path, n: int, count: int,
+                     one_at_a_time: bool = False) -> tuple[float, list[float]]:
+    """All ``n`` orders queued at once (throughput), or one after another (the overhead:
+    no stage waits in the queue behind another order's)."""
     import signal
 
     from headshots.runners import CeleryRunner, make_celery
@@ -173,17 +175,9 @@ def _through_workers(env: _Env, model: Path, n: int, count: int) -> tuple[float,
         t0 = time.perf_counter()
         for order_id in ids:
             runner.submit(order_id)
-        pending = set(ids)
-        while pending:
-            for order_id in list(pending):
-                status = workflow.get(order_id).status
-                if status == "awaiting_approval":
-                    workflow.approve(order_id, force=True)
-                    runner.submit(order_id)
-                elif status in FINAL:
-                    assert status == "delivered", (order_id, status, workflow.get(order_id).error)
-                    pending.discard(order_id)
-            time.sleep(0.05)
+            if one_at_a_time:
+                _until_delivered(workflow, runner, [order_id])
+        _until_delivered(workflow, runner, ids)
         elapsed = time.perf_counter() - t0
     finally:
         for p in procs:
@@ -198,6 +192,21 @@ def _through_workers(env: _Env, model: Path, n: int, count: int) -> tuple[float,
     return elapsed, _gaps(workflow, ids)
 
 
+def _until_delivered(workflow: Any, runner: Any, ids: list[str]) -> None:
+    """Approve each preview at once; return when every order is delivered."""
+    pending = set(ids)
+    while pending:
+        for order_id in list(pending):
+            status = workflow.get(order_id).status
+            if status == "awaiting_approval":
+                workflow.approve(order_id, force=True)
+                runner.submit(order_id)
+            elif status in FINAL:
+                assert status == "delivered", (order_id, status, workflow.get(order_id).error)
+                pending.discard(order_id)
+        time.sleep(0.05)
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     from headshots.testing.tiny_models import build_tiny_pipeline
 
@@ -209,6 +218,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         try:
             rows: dict[str, Any] = {"orders": n}
             rows["in-process"] = _in_process(env, model, n)
+            rows["1 worker, one order at a time"] = _through_workers(env, model, n, 1, True)
             for count in (1, 2, 4):
                 rows[f"{count} workers"] = _through_workers(env, model, n, count)
         finally:
@@ -220,27 +230,31 @@ def markdown_section(quick: bool = False) -> str:
     rows = run(quick)
     n = rows["orders"]
     base = rows["1 workers"][0]
-    inproc_gap = statistics.median(rows["in-process"][1])
+    inproc_wall, inproc_gaps = rows["in-process"]
+    serial_wall, serial_gaps = rows["1 worker, one order at a time"]
+    gap, celery_gap = statistics.median(inproc_gaps), statistics.median(serial_gaps)
     lines = [
         "## Scale-out: orders through Celery workers (tiny model)", "",
         f"{n} tiny orders per row (check → deliver, 2 training steps, 4 candidates), Redis and "
         f"PostgreSQL on this machine ({os.cpu_count()} cores).", "",
-        "| runner | wall (s) | orders / hour | throughput vs 1 worker | stage-to-stage gap, "
-        "median (ms) | gap vs in-process |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| worker processes (orders queued at once) | wall (s) | orders / hour | "
+        "throughput vs 1 worker |", "|---|---:|---:|---:|",
     ]
-    for name in ("in-process", "1 workers", "2 workers", "4 workers"):
-        wall, gaps = rows[name]
-        gap = statistics.median(gaps)
-        label = name.replace("1 workers", "1 worker")
-        lines.append(f"| {label} | {wall:.1f} | {n / wall * 3600:.0f} | {base / wall:.2f}× | "
-                     f"{gap * 1000:.0f} | {gap / inproc_gap:.1f}× |")
-    lines += ["", "Method: one run of `bench/workers_bench.py`; each row queues the same orders "
-              "(photos checked before the clock), approves previews at once and times the last "
-              "delivery; the gap is from a stage's `stage_done` event to the next stage's "
-              "`stage_started` (send, pick-up, lease claim, status writes), over every stage of "
-              "every order. Throughput is bounded by the cores: more worker processes than "
-              "cores only share them.", ""]
+    for count in (1, 2, 4):
+        wall = rows[f"{count} workers"][0]
+        lines.append(f"| {count} | {wall:.1f} | {n / wall * 3600:.0f} | {base / wall:.2f}× |")
+    lines += [
+        "", "| orders one at a time | wall (s) | stage-to-stage overhead, median (ms) | "
+        "overhead vs in-process |", "|---|---:|---:|---:|",
+        f"| in-process runner | {inproc_wall:.1f} | {gap * 1000:.0f} | 1.0× |",
+        f"| 1 Celery worker | {serial_wall:.1f} | {celery_gap * 1000:.0f} | "
+        f"{celery_gap / gap:.1f}× |",
+        "", "Method: one run of `bench/workers_bench.py` (`--quick`: 4 orders per row, else 8); "
+        "photos are checked before the clock starts, previews approved at once, the clock "
+        "stops at the last delivery. The overhead is the time from a stage's `stage_done` "
+        "event to the next stage's `stage_started` (Celery: send to Redis, pick-up, lease "
+        "claim, status writes; in-process: the same claim and writes), median over every "
+        "stage of every order. More worker processes than cores only share the cores.", ""]
     return "\n".join(lines)
 
 
