@@ -254,7 +254,9 @@ def markdown_section(quick: bool = False) -> str:
         "stops at the last delivery. The overhead is the time from a stage's `stage_done` "
         "event to the next stage's `stage_started` (Celery: send to Redis, pick-up, lease "
         "claim, status writes; in-process: the same claim and writes), median over every "
-        "stage of every order. More worker processes than cores only share the cores.", ""]
+        "stage of every order; the worker's wall also holds its first model and face-model "
+        "loads and the wait for approval by polling. More worker processes than cores only "
+        "share the cores.", ""]
     return "\n".join(lines)
 
 
