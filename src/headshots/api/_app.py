@@ -97,6 +97,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.include_router(info_router)
     app.include_router(account_router)
     app.include_router(orders_router)
+    from headshots.web import install_web  # the page, on the same services
+
+    install_web(app)
     limit = settings.service.max_upload_bytes + _MULTIPART_OVERHEAD
     app.add_middleware(BodyLimit, limit=limit)
     return app

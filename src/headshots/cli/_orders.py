@@ -10,10 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from headshots.cli import app
-from headshots.cli._common import console, err_console, friendly_errors
+from headshots.cli._common import (
+    console,
+    emit_json,
+    err_console,
+    friendly_errors,
+    json_to_stdout,
+)
 from headshots.cli._options import (
     DEFAULT_STYLES,
     DEFAULT_WORKERS,
@@ -23,6 +30,7 @@ from headshots.cli._options import (
     Device,
     EarlyReject,
     Guidance,
+    JsonOut,
     LearningRate,
     Prompt,
     Rank,
@@ -39,7 +47,7 @@ from headshots.cli._options import (
 )
 from headshots.cli._validate import base_model as check_base_model
 from headshots.cli._validate import device as check_device
-from headshots.cli._validate import output_dir, train_config
+from headshots.cli._validate import output_dir, output_file, train_config
 
 
 def _workflow(device: str = "auto", workers: int = 1) -> Any:
@@ -292,14 +300,14 @@ def _explain_new(workflow: Any, out: Path, params: Any) -> None:
 
 @app.command()
 @friendly_errors
-def orders(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def orders(json_out: JsonOut = None) -> None:
     """Your orders: stage, status, and what is kept until when."""
     from headshots.orders import order_summary
 
     workflow = _workflow()
     rows = [order_summary(workflow, o) for o in workflow.list_orders("local")]
     if json_out:
-        print(json.dumps(rows, indent=2))
+        _json_only(json_out, rows)
         return
     table = Table(title=f"Orders in {workflow.store.data_dir}")
     for col in ("order", "status", "stage", "created", "selfies until", "model until",
@@ -346,18 +354,26 @@ def purge(as_of: datetime | None = typer.Option(
 @app.command()
 @friendly_errors
 def receipt(order_id: str = typer.Argument(...),
-            json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+            json_out: JsonOut = None) -> None:
     """Show what was deleted of an order, when (kinds, counts, hashes; no personal data)."""
     from headshots.orders import receipts
 
     found = receipts(_workflow().store, order_id, owner="local")
     if json_out:
-        print(json.dumps(found, indent=2))
+        _json_only(json_out, found)
         return
     if not found:
         console.print(f"nothing of order {order_id} has been deleted yet")
     for r in found:
         _print_receipt(r)
+
+
+def _json_only(path: Path, data: Any) -> None:
+    if not json_to_stdout(path):
+        output_file(path, "--json", "orders.json")
+    emit_json(path, json.dumps(data, indent=2))
+    if str(path) != "-":
+        console.print(escape(f"written: {path}"))
 
 
 def _print_receipt(r: dict[str, Any]) -> None:
