@@ -99,7 +99,9 @@ class _Bars:
 
     def __call__(self, event: Any) -> None:
         stage = event.stage or "order"
-        if event.kind == "stage_started":
+        if event.kind == "stage_started" and stage in self.tasks:  # a retry, or another part
+            self.progress.update(self.tasks[stage], description=event.message)
+        elif event.kind == "stage_started":
             self.tasks[stage] = self.progress.add_task(event.message, stage=stage, total=None)
         elif event.kind == "progress" and stage in self.tasks:
             self.progress.update(self.tasks[stage], completed=event.done, total=event.total,
@@ -234,8 +236,9 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     (out / "order.json").write_text(json.dumps({"order": order.id, "params": params.digest()}))
     bars = _Bars()
+    advance = _advancer(workflow, bars)
     with bars.progress:
-        order = workflow.advance(order.id, label="headshots run", listener=bars)
+        order = advance(order.id)
     if order.status == "awaiting_approval":
         verdict = order.preview or {}
         colour = "green" if verdict.get("go") else "red"
@@ -247,7 +250,7 @@ def run(
             raise typer.Exit(3)
         workflow.approve(order.id, force=force)
         with bars.progress:
-            order = workflow.advance(order.id, label="headshots run", listener=bars)
+            order = advance(order.id)
     summary = order_summary(workflow, order)
     if order.status != "delivered":
         err = order.error or {}
@@ -263,6 +266,17 @@ def run(
                   + (f" ({stopped} stopped early)" if stopped else "")
                   + f" in {out / 'delivery'} ({len(files_out)} files). Your selfies are deleted "
                   f"on {summary['kept_until']['inputs'][:10]}; see `headshots orders`.")
+
+
+def _advancer(workflow: Any, bars: _Bars) -> Any:
+    """In this process, or (HEADSHOTS_BROKER_URL set) on the workers, followed from here."""
+    from headshots.cli._follow import Follower, broker_runner
+
+    runner = broker_runner(workflow)
+    if runner is None:
+        return lambda order_id: workflow.advance(order_id, label="headshots run", listener=bars)
+    console.print("stages run on the workers of the broker; Ctrl-C only stops following")
+    return Follower(workflow, runner, bars)
 
 
 def _explain_new(workflow: Any, out: Path, params: Any) -> None:
