@@ -19,6 +19,7 @@ from headshots.orders._context import Cancelled, StageContext
 from headshots.orders._events import EventSink
 from headshots.orders._lease import Heartbeat, claim, describe_owner, ensure_run
 from headshots.orders._params import OrderParams
+from headshots.orders._scratch import sweep_scratch
 from headshots.orders._stages import run_generate_part
 from headshots.orders._workflow import StageOutcome, Workflow
 from headshots.store._models import CandidateRow, StageRunRow
@@ -40,6 +41,7 @@ def run_part(workflow: Workflow, order_id: str, stage: str, part: str,
     """Claim, run and record one part; never raises for the part's own failures (a part that
     keeps failing fails the order after ``max_attempts``, like a whole stage)."""
     store = workflow.store
+    sweep_scratch(store)  # plain files a killed process left on this machine
     lease, row = claim(store, order_id, stage, owner, part=part)
     if lease is None:
         return StageOutcome(stage, {"done": "done", "failed": "failed"}.get(row.status, "busy"),
