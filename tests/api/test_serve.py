@@ -101,7 +101,7 @@ def test_a_server_killed_mid_training_resumes_the_order(tmp_path, sqlite_url, ti
 
     child, url = _serve(env)
     try:
-        api = httpx.Client(base_url=f"{url}/api/v1", headers=auth, timeout=30)
+        api = httpx.Client(base_url=f"{url}/api/v1", headers=auth, timeout=120)  # a loaded CI box
         order_id = api.post("/orders", json={"consent_version": CONSENT_VERSION}).json()["id"]
         for key, name in NAMES.items():
             r = api.post(f"/orders/{order_id}/photos", files={"file": (name, photo(key))})
@@ -117,7 +117,7 @@ def test_a_server_killed_mid_training_resumes_the_order(tmp_path, sqlite_url, ti
     env["HEADSHOTS_TEST_DELAY"] = "0"
     child, url = _serve(env)  # on start it resumes the orders that were running
     try:
-        api = httpx.Client(base_url=f"{url}/api/v1", headers=auth, timeout=30)
+        api = httpx.Client(base_url=f"{url}/api/v1", headers=auth, timeout=120)  # a loaded CI box
 
         def status() -> str:
             return str(api.get(f"/orders/{order_id}").json()["status"])
