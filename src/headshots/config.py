@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DecodeConfig", "FaceQualityConfig", "IntakeConfig", "RetentionSchedule",
-           "ServiceSettings", "Settings"]
+__all__ = ["BlobSettings", "DecodeConfig", "FaceQualityConfig", "IntakeConfig",
+           "RetentionSchedule", "ServiceSettings", "Settings"]
 
 
 class _Frozen(BaseModel):
@@ -152,6 +152,34 @@ class ServiceSettings(_Frozen):
     device: str = Field("auto", description="where stages run: auto, cpu, cuda, mps")
 
 
+class BlobSettings(_Frozen):
+    """Where blobs go (env ``HEADSHOTS_BLOBS__<FIELD>``): ``data_dir/blobs`` or an S3 bucket.
+    Either way the store encrypts every blob before the blob store sees it."""
+
+    kind: Literal["local", "s3"] = Field(
+        "local", description="local: files under data_dir/blobs; s3: an S3-compatible bucket "
+        "(AWS S3, MinIO, SeaweedFS, R2...), needed when workers run on several machines"
+    )
+    bucket: str | None = Field(None, description="s3: the bucket (it must exist)")
+    prefix: str = Field(
+        "", description="s3: key prefix inside the bucket, e.g. 'headshots/' to share a bucket"
+    )
+    endpoint_url: str | None = Field(
+        None, description="s3: the server's URL for S3-compatible stores (e.g. "
+        "http://seaweedfs:8333); unset for AWS S3"
+    )
+    region: str | None = Field(None, description="s3: region name (AWS: the bucket's region)")
+    access_key_id: SecretStr | None = Field(
+        None, description="s3: access key; unset: boto3's usual chain (AWS_* env, instance role)"
+    )
+    secret_access_key: SecretStr | None = Field(None, description="s3: the key's secret")
+    path_style: bool | None = Field(
+        None, description="s3: bucket in the URL path, not the host name (default: on when "
+        "endpoint_url is set, as self-hosted stores need)"
+    )
+    timeout_seconds: float = Field(30.0, gt=0, description="s3: connect and read timeout")
+
+
 def _user_data_dir() -> Path:
     """$XDG_DATA_HOME, else ~/.local/share: one private place per user, not the working dir."""
     import os
@@ -189,6 +217,7 @@ class Settings(BaseSettings):
     max_attempts: int = Field(3, ge=1, description="tries of a stage before the order fails")
     retention: RetentionSchedule = RetentionSchedule()
     service: ServiceSettings = ServiceSettings()
+    blobs: BlobSettings = BlobSettings()
 
     @property
     def resolved_database_url(self) -> str:
