@@ -116,6 +116,34 @@ class RetentionSchedule(_Frozen):
     )
 
 
+class BlobSettings(_Frozen):
+    """Where blobs go (env ``HEADSHOTS_BLOBS__<FIELD>``): ``data_dir/blobs`` or an S3 bucket.
+    Either way the store encrypts every blob before the blob store sees it."""
+
+    kind: Literal["local", "s3"] = Field(
+        "local", description="local: files under data_dir/blobs; s3: an S3-compatible bucket "
+        "(AWS S3, MinIO, SeaweedFS, R2...), needed when workers run on several machines"
+    )
+    bucket: str | None = Field(None, description="s3: the bucket (it must exist)")
+    prefix: str = Field(
+        "", description="s3: key prefix inside the bucket, e.g. 'headshots/' to share a bucket"
+    )
+    endpoint_url: str | None = Field(
+        None, description="s3: the server's URL for S3-compatible stores (e.g. "
+        "http://seaweedfs:8333); unset for AWS S3"
+    )
+    region: str | None = Field(None, description="s3: region name (AWS: the bucket's region)")
+    access_key_id: SecretStr | None = Field(
+        None, description="s3: access key; unset: boto3's usual chain (AWS_* env, instance role)"
+    )
+    secret_access_key: SecretStr | None = Field(None, description="s3: the key's secret")
+    path_style: bool | None = Field(
+        None, description="s3: bucket in the URL path, not the host name (default: on when "
+        "endpoint_url is set, as self-hosted stores need)"
+    )
+    timeout_seconds: float = Field(30.0, gt=0, description="s3: connect and read timeout")
+
+
 class ServiceSettings(_Frozen):
     """``headshots serve``: the HTTP service (env ``HEADSHOTS_SERVICE__<FIELD>``)."""
 
@@ -150,34 +178,6 @@ class ServiceSettings(_Frozen):
         "(e.g. resolution, train_steps, sample_steps, train_overrides)"
     )
     device: str = Field("auto", description="where stages run: auto, cpu, cuda, mps")
-
-
-class BlobSettings(_Frozen):
-    """Where blobs go (env ``HEADSHOTS_BLOBS__<FIELD>``): ``data_dir/blobs`` or an S3 bucket.
-    Either way the store encrypts every blob before the blob store sees it."""
-
-    kind: Literal["local", "s3"] = Field(
-        "local", description="local: files under data_dir/blobs; s3: an S3-compatible bucket "
-        "(AWS S3, MinIO, SeaweedFS, R2...), needed when workers run on several machines"
-    )
-    bucket: str | None = Field(None, description="s3: the bucket (it must exist)")
-    prefix: str = Field(
-        "", description="s3: key prefix inside the bucket, e.g. 'headshots/' to share a bucket"
-    )
-    endpoint_url: str | None = Field(
-        None, description="s3: the server's URL for S3-compatible stores (e.g. "
-        "http://seaweedfs:8333); unset for AWS S3"
-    )
-    region: str | None = Field(None, description="s3: region name (AWS: the bucket's region)")
-    access_key_id: SecretStr | None = Field(
-        None, description="s3: access key; unset: boto3's usual chain (AWS_* env, instance role)"
-    )
-    secret_access_key: SecretStr | None = Field(None, description="s3: the key's secret")
-    path_style: bool | None = Field(
-        None, description="s3: bucket in the URL path, not the host name (default: on when "
-        "endpoint_url is set, as self-hosted stores need)"
-    )
-    timeout_seconds: float = Field(30.0, gt=0, description="s3: connect and read timeout")
 
 
 def _user_data_dir() -> Path:
@@ -215,9 +215,9 @@ class Settings(BaseSettings):
     )
     heartbeat_seconds: float = Field(15.0, gt=0, description="how often a running stage renews")
     max_attempts: int = Field(3, ge=1, description="tries of a stage before the order fails")
+    blobs: BlobSettings = BlobSettings()
     retention: RetentionSchedule = RetentionSchedule()
     service: ServiceSettings = ServiceSettings()
-    blobs: BlobSettings = BlobSettings()
 
     @property
     def resolved_database_url(self) -> str:
