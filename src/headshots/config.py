@@ -203,6 +203,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/headshots.db"
     )
+    blobs: BlobSettings = BlobSettings()
     master_key: SecretStr | None = Field(
         None, description="base64 of 32 bytes wrapping every order's data key; default: a key "
         "file created in data_dir on first start (development only)"
@@ -215,7 +216,6 @@ class Settings(BaseSettings):
     )
     heartbeat_seconds: float = Field(15.0, gt=0, description="how often a running stage renews")
     max_attempts: int = Field(3, ge=1, description="tries of a stage before the order fails")
-    blobs: BlobSettings = BlobSettings()
     retention: RetentionSchedule = RetentionSchedule()
     service: ServiceSettings = ServiceSettings()
 
