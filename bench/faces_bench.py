@@ -93,10 +93,17 @@ def bench(backend: MediapipeDlibBackend, images: list[np.ndarray], repeats: int)
 
 def measure(repeats: int = 5, count: int = 5) -> dict[str, dict[str, float]]:
     """{size: {stage: mean over ``count`` photos of the median ms}}, pinned to one CPU core."""
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    with MediapipeDlibBackend() as backend:
-        return {size: bench(backend, photos(size)[:count], repeats) for size in ("512", "12MP")}
+    pinned = hasattr(os, "sched_setaffinity")
+    if pinned:
+        cores = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {sorted(cores)[0]})  # one core
+    try:
+        with MediapipeDlibBackend() as backend:
+            return {size: bench(backend, photos(size)[:count], repeats)
+                    for size in ("512", "12MP")}
+    finally:
+        if pinned:
+            os.sched_setaffinity(0, cores)  # a caller (a test) gets its cores back
 
 
 ROWS = (("detect", "detect"), ("mesh", "mesh"), ("hands", "hands"),

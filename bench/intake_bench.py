@@ -69,7 +69,7 @@ def measure(n: int = 20) -> dict[str, float]:
 
 
 def markdown_section(quick: bool = False) -> str:
-    r = measure(3 if quick else 20)
+    r = measure(2 if quick else 20)
     n = r["n"]
     what_slow = "same with JPEG draft decoding off (full 12 MP decode, then downscale)"
     return f"""## Intake: `headshots check` on {n} phone photos (`bench/intake_bench.py`)
