@@ -110,3 +110,21 @@ def test_settings_from_the_environment_open_an_s3_store(s3_server, s3_prefix, mo
         assert not (tmp_path / "data" / "blobs").exists()  # nothing went to the local folder
     finally:
         store.close()
+
+
+def test_a_forked_process_gets_its_own_connection(s3_server, s3_prefix):
+    import multiprocessing
+
+    store = S3BlobStore(s3_server.settings(s3_prefix))
+    store.put("k/parent", b"p")  # the parent's client now holds a pooled connection
+    parent_client = store.client
+
+    def child() -> None:
+        assert store.client is not parent_client
+        store.put("k/child", store.get("k/parent") + b"c")
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    assert store.client is parent_client and store.get("k/child") == b"pc"

@@ -7,6 +7,7 @@ is checked when the store opens, so a wrong setting fails at start with the sett
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -61,7 +62,7 @@ class S3BlobStore:
             else settings.endpoint_url is not None
         secret = settings.secret_access_key
         key_id = settings.access_key_id
-        self.client: BaseClient = boto3.session.Session().client(
+        self._make_client = lambda: boto3.session.Session().client(
             "s3", endpoint_url=settings.endpoint_url, region_name=settings.region,
             aws_access_key_id=key_id.get_secret_value() if key_id else None,
             aws_secret_access_key=secret.get_secret_value() if secret else None,
@@ -70,8 +71,17 @@ class S3BlobStore:
                           retries={"max_attempts": 3, "mode": "standard"},
                           s3={"addressing_style": "path" if path_style else "auto"}),
         )
+        self._client: BaseClient = self._make_client()
+        self._pid = os.getpid()
         if check:
             self.check()
+
+    @property
+    def client(self) -> BaseClient:
+        """The boto3 client; a new one after a fork, so no two processes share a connection."""
+        if os.getpid() != self._pid:
+            self._client, self._pid = self._make_client(), os.getpid()
+        return self._client
 
     # -- errors ------------------------------------------------------------------------------
     def _fail(self, err: Exception, doing: str) -> Exception:
