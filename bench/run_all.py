@@ -46,9 +46,13 @@ def machine() -> str:
     if Path("/proc/meminfo").exists():
         kb = int(Path("/proc/meminfo").read_text().split()[1])
         mem = f", {kb / 1024 ** 2:.0f} GB RAM"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{cores} cores ({cpu}){mem}, {platform.system()} {platform.release()}, " \
+    return f"{_cores()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, " \
         f"Python {platform.python_version()}"
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else (os.cpu_count() or 1)
 
 
 def gpu() -> str:
@@ -62,7 +66,7 @@ def gpu() -> str:
             "GPU training and generation speeds are not measured")
 
 
-def header(quick: bool) -> str:
+def header(quick: bool, started: datetime, loads: list[float]) -> str:
     commit = _run(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
     dirty = " (with uncommitted changes)" if _run(["git", "status", "--porcelain",
                                                    "--untracked-files=no"]) else ""
@@ -70,12 +74,14 @@ def header(quick: bool) -> str:
              if quick else "")
     return f"""# Benchmarks
 
-Written by `bench/run_all.py{" --quick" if quick else ""}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
+Written by `bench/run_all.py{" --quick" if quick else ""}` on {started:%Y-%m-%d %H:%M} UTC
 at commit `{commit}`{dirty}.
 Machine: {machine()}; {gpu()}.
-The machine is **shared with other sessions' runs and tests**, so absolute times carry their
-load; comparisons are ratios measured in the same run (the two sides interleaved or back to back),
-which that load hits alike. Re-run: `.venv/bin/python bench/run_all.py` (about 15 minutes here).
+The machine is **shared with other sessions' runs and tests**: its load average (1 min) was
+{", ".join(f"{x:.1f}" for x in loads)} at the start and after each section, on {_cores()} cores.
+Absolute times carry that load; comparisons are ratios measured in the same run (the two sides
+interleaved or back to back), which it hits alike. Re-run: `.venv/bin/python bench/run_all.py`
+(about 10 minutes here).
 {smoke}"""
 
 
@@ -106,7 +112,8 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated bench modules")
     args = parser.parse_args()
     chosen = [n for n in SECTIONS if not args.only or n in args.only.split(",")]
-    parts, ok = [header(args.quick)], True
+    started, loads = datetime.now(UTC), [os.getloadavg()[0]]
+    parts, ok = [], True
     for name in chosen:
         if not (BENCH / f"{name}.py").exists():
             if name in OPTIONAL:
@@ -119,7 +126,8 @@ def main() -> int:
         print(f"{'done' if good else 'FAILED'} in {seconds:.0f} s", flush=True)
         ok = ok and good
         parts.append(text.rstrip() + f"\n\n*(section measured in {seconds:.0f} s)*\n")
-    args.out.write_text("\n".join(parts))
+        loads.append(os.getloadavg()[0])
+    args.out.write_text("\n".join([header(args.quick, started, loads), *parts]))
     print(f"wrote {args.out}")
     return 0 if ok else 1
 
