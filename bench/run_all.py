@@ -66,16 +66,21 @@ def gpu() -> str:
             "GPU training and generation speeds are not measured")
 
 
-def header(quick: bool, started: datetime, loads: list[float]) -> str:
-    commit = _run(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
+def commit() -> str:
+    """The commit measured (taken at the start: a commit made during the run is not it)."""
+    name = _run(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
     dirty = " (with uncommitted changes)" if _run(["git", "status", "--porcelain",
                                                    "--untracked-files=no"]) else ""
+    return f"`{name}`{dirty}"
+
+
+def header(quick: bool, started: datetime, measured: str, loads: list[float]) -> str:
     smoke = ("\n**Quick smoke run (`--quick`): tiny inputs, the figures mean nothing.**\n"
              if quick else "")
     return f"""# Benchmarks
 
 Written by `bench/run_all.py{" --quick" if quick else ""}` on {started:%Y-%m-%d %H:%M} UTC
-at commit `{commit}`{dirty}.
+at commit {measured}.
 Machine: {machine()}; {gpu()}.
 The machine is **shared with other sessions' runs and tests**: its load average (1 min) was
 {", ".join(f"{x:.1f}" for x in loads)} at the start and after each section, on {_cores()} cores.
@@ -112,7 +117,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated bench modules")
     args = parser.parse_args()
     chosen = [n for n in SECTIONS if not args.only or n in args.only.split(",")]
-    started, loads = datetime.now(UTC), [os.getloadavg()[0]]
+    started, measured, loads = datetime.now(UTC), commit(), [os.getloadavg()[0]]
     parts, ok = [], True
     for name in chosen:
         if not (BENCH / f"{name}.py").exists():
@@ -127,7 +132,7 @@ def main() -> int:
         ok = ok and good
         parts.append(text.rstrip() + f"\n\n*(section measured in {seconds:.0f} s)*\n")
         loads.append(os.getloadavg()[0])
-    args.out.write_text("\n".join([header(args.quick, started, loads), *parts]))
+    args.out.write_text("\n".join([header(args.quick, started, measured, loads), *parts]))
     print(f"wrote {args.out}")
     return 0 if ok else 1
 

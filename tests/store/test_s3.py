@@ -128,3 +128,18 @@ def test_a_forked_process_gets_its_own_connection(s3_server, s3_prefix):
     proc.join(60)
     assert proc.exitcode == 0
     assert store.client is parent_client and store.get("k/child") == b"pc"
+
+
+def test_an_outage_after_start_is_a_retryable_failure(tmp_path):
+    """Reachable at start, gone later: a RuntimeFailure (the workflow retries the stage), not
+    a ConfigError (which would fail the order as bad input)."""
+    from headshots.errors import RuntimeFailure
+    from tests._seaweed import start
+
+    gen = start(tmp_path)
+    server = next(gen)
+    store = S3BlobStore(server.settings("outage/", timeout_seconds=2))
+    store.put("k", b"1")
+    gen.close()  # the server stops
+    with pytest.raises(RuntimeFailure, match="cannot be reached storing a blob"):
+        store.put("k", b"2")

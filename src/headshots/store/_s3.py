@@ -25,6 +25,7 @@ _ENV = "HEADSHOTS_BLOBS__"
 _CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken",
                      "ExpiredToken", "AuthorizationHeaderMalformed", "InvalidClientTokenId"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+_AT_START = "checking the bucket at start"
 
 
 def _public_url(url: str | None) -> str:
@@ -106,10 +107,14 @@ class S3BlobStore:
                 "give the key read, write, list and delete rights (versions included) on the "
                 f"bucket, or set {_ENV}ACCESS_KEY_ID / {_ENV}SECRET_ACCESS_KEY to one that has")
         if not isinstance(err, ClientError):  # connection refused, DNS, timeouts
-            return ConfigError(
-                f"the object store at {self._endpoint} cannot be reached {doing} "
-                f"({type(err).__name__})",
-                f"check {_ENV}ENDPOINT_URL (and {_ENV}REGION) and that the server is running")
+            problem = (f"the object store at {self._endpoint} cannot be reached {doing} "
+                       f"({type(err).__name__})")
+            if doing == _AT_START:  # a wrong setting, most likely: stop with its name
+                return ConfigError(problem, f"check {_ENV}ENDPOINT_URL (and {_ENV}REGION) and "
+                                   "that the server is running")
+            # it answered at start: an outage, so a failure the stage is retried after
+            return RuntimeFailure(problem, "check that the object store is running; the stage "
+                                  "is retried")
         return RuntimeFailure(f"the object store failed {doing} in {self.where} ({code})",
                               "retry; if it persists, check the object store's logs")
 
@@ -141,7 +146,7 @@ class S3BlobStore:
 
     def check(self) -> None:
         """One cheap listing: the endpoint answers, the credentials work, the bucket exists."""
-        self._call("checking the bucket at start", "list_objects_v2", Bucket=self.bucket,
+        self._call(_AT_START, "list_objects_v2", Bucket=self.bucket,
                    Prefix=self.prefix, MaxKeys=1)
 
     def versioning(self) -> str:
