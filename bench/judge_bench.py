@@ -175,8 +175,10 @@ model loading is inside the time, as it is for an order); memory is sampled ever
 
 Memory over the {max(sizes)} images: the parent's RSS was {big["start_rss"]:.0f} MB {series} MB
 (peak {big["parent"]:.0f} MB) — images are decoded one at a time and only small records are
-kept; each worker holds its own face backend. The judge skips the embedding (~60 ms, its
-floor) once a cheaper check has failed. For comparison, DESIGN.md's naive `face_recognition`
+kept; each worker holds its own face backend. Two workers are faster only when two cores are
+free: with the shared machine's load above its core count (header), they share the cores with
+other sessions' processes. The judge skips the embedding (~60 ms, its floor) once a cheaper
+check has failed. For comparison, DESIGN.md's naive `face_recognition`
 pipeline (HOG + encode + landmarks) ran at ~6 img/s at ≤512 px; `face_recognition` itself is
 not installed here, so that number is not re-measured.
 """
