@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["BlobSettings", "DecodeConfig", "FaceQualityConfig", "IntakeConfig",
-           "RetentionSchedule", "ServiceSettings", "Settings"]
+           "RetentionSchedule", "ServiceSettings", "Settings", "WorkerSettings"]
 
 
 class _Frozen(BaseModel):
@@ -168,7 +168,9 @@ class ServiceSettings(_Frozen):
     webhook_backoff_seconds: float = Field(
         10.0, gt=0, description="first retry delay; doubled each try, at most an hour")
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="one webhook request")
-    scheduler: bool = Field(True, description="run the purge and webhook timer in this process")
+    scheduler: bool = Field(
+        True, description="run the purge and webhook timer in this process (with a broker, "
+        "Celery beat purges instead and this timer only sends webhooks)")
     base_models: dict[str, str] = Field(
         default_factory=dict, description="base models people may order on: name -> diffusers "
         "folder or hub id (the first is the default); people never pass a path themselves"
@@ -178,6 +180,35 @@ class ServiceSettings(_Frozen):
         "(e.g. resolution, train_steps, sample_steps, train_overrides)"
     )
     device: str = Field("auto", description="where stages run: auto, cpu, cuda, mps")
+
+
+class WorkerSettings(_Frozen):
+    """``headshots worker`` and the Celery runner (env ``HEADSHOTS_WORKER__<FIELD>``); used only
+    when ``HEADSHOTS_BROKER_URL`` is set. See docs/scale-out.md."""
+
+    device: str = Field("auto", description="where a worker's stages run: auto, cpu, cuda, mps")
+    visibility_timeout_seconds: float = Field(
+        12 * 3600.0, gt=0,
+        description="Redis hands an unacknowledged message to another worker after this: keep "
+        "it above the longest stage (a 30 min training) and the longest retry wait (celery "
+        "#5935); a redelivery early is harmless (the lease), only wasted",
+    )
+    retry_backoff_seconds: float = Field(
+        10.0, gt=0, description="a failed stage's first retry waits this long; doubled each try")
+    retry_backoff_max_seconds: float = Field(
+        600.0, gt=0, description="the longest wait between tries (below the visibility timeout)")
+    reap_every_seconds: float = Field(
+        60.0, gt=0, description="how often beat looks for stages whose heartbeat stopped")
+    requeue_after_seconds: float = Field(
+        3600.0, gt=0,
+        description="a queued stage with no sign of life for this long is sent again (its "
+        "message was lost, e.g. a Redis without persistence restarted); a duplicate is harmless",
+    )
+    generate_chunk_size: int = Field(
+        0, ge=0, description="candidates per part when one order's generation is spread over "
+        "several GPU workers (0: one worker generates them all)")
+    beat_schedule_file: Path | None = Field(
+        None, description="where beat keeps its state (default: data_dir/celerybeat-schedule)")
 
 
 def _user_data_dir() -> Path:
@@ -216,8 +247,13 @@ class Settings(BaseSettings):
     )
     heartbeat_seconds: float = Field(15.0, gt=0, description="how often a running stage renews")
     max_attempts: int = Field(3, ge=1, description="tries of a stage before the order fails")
+    broker_url: str | None = Field(
+        None, description="Celery broker (redis://host:6379/0, or amqp:// for RabbitMQ): when "
+        "set, stages run on `headshots worker` processes instead of in-process"
+    )
     retention: RetentionSchedule = RetentionSchedule()
     service: ServiceSettings = ServiceSettings()
+    worker: WorkerSettings = WorkerSettings()
 
     @property
     def resolved_database_url(self) -> str:

@@ -35,6 +35,8 @@ def api_routes(routes, prefix: str = ""):
     included router as one entry)."""
     for r in routes:
         if isinstance(r, APIRoute):
+            if not (prefix + r.path).startswith("/api/"):
+                continue  # the web page's routes (tests/web checks them)
             for method in sorted(r.methods):
                 yield prefix + r.path, method
         elif hasattr(r, "original_router"):

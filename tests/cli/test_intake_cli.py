@@ -104,3 +104,16 @@ def test_version_and_help():
     assert runner.invoke(app, ["--version"]).output.startswith("headshots ")
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0 and "check" in result.output
+
+
+def test_json_dash_prints_only_json_on_stdout(tmp_path):
+    """`--json -` pipes: stdout holds the JSON alone; the table moves to stderr."""
+    folder = _folder(tmp_path, names=("obama", "obama2"))
+    result = runner.invoke(app, ["check", str(folder), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # would fail with a table mixed in
+    assert {p["file"] for p in data["photos"]} == {"obama.jpg", "obama2.jpg"}
+    assert "Selfie check" in result.stderr
+    assert not (tmp_path / "-").exists()
+    again = runner.invoke(app, ["check", str(folder)])  # the next command prints on stdout again
+    assert "Selfie check" in again.stdout

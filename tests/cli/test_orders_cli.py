@@ -41,7 +41,7 @@ def _args(selfies, tiny, out, *extra):
 
 
 def _orders():
-    result = runner.invoke(app, ["orders", "--json"])
+    result = runner.invoke(app, ["orders", "--json", "-"])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -93,7 +93,7 @@ def test_delete_receipt_purge_retention(tmp_path, tiny, selfies, data_dir):
     deleted = runner.invoke(app, ["delete", order_id, "--yes"])
     assert deleted.exit_code == 0, deleted.output
     assert "encryption key destroyed" in deleted.output and "5 selfie" in deleted.output
-    receipt = runner.invoke(app, ["receipt", order_id, "--json"])
+    receipt = runner.invoke(app, ["receipt", order_id, "--json", "-"])
     data = json.loads(receipt.output)
     assert data[0]["key_destroyed"] and "obama" not in receipt.output
     assert not [p for p in (data_dir / "blobs").rglob("*") if p.is_file()]

@@ -20,7 +20,7 @@ from PIL import Image
 from tests.conftest import DATA
 
 # 6 GB and 14 GB: with parallel test workers, both run on the same one, one after the other
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("real-size")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("heavy")]  # never beside the Celery workers
 
 
 def _unet_out(pipe):

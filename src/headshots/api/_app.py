@@ -2,9 +2,11 @@
 
 ``create_app(settings)`` gives the embedded default (SQLite and blobs in the data directory,
 the in-process background runner); tests and the scale-out pass their own ``store``,
-``runtime`` or ``runner``. On start the app resubmits orders that were queued or running when
-the last process stopped (``runner.recover()``, where the runner has it) and starts the timer
-(retention purge, webhooks); on stop it stops both.
+``runtime`` or ``runner``; with ``HEADSHOTS_BROKER_URL`` set the runner is Celery's (stages run
+on ``headshots worker`` processes). On start the app resubmits orders that were queued or
+running when the last process stopped (``runner.recover()``, where the runner has it: with
+Celery, beat's reaper does that) and starts the timer (retention purge unless Celery beat runs
+it, webhooks); on stop it stops both.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fastapi import FastAPI
 from headshots import __version__
 from headshots.config import Settings
 from headshots.orders import Runtime, Workflow, purge
-from headshots.runners import InProcessRunner, Runner
+from headshots.runners import Runner, build_runner
 from headshots.store import Store
 
 from ._accounts import AccountService
@@ -54,7 +56,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     secret = load_session_secret(settings)
     store = store or Store(settings)
     workflow = Workflow(store, runtime or Runtime(device=settings.service.device))
-    runner = runner or InProcessRunner(workflow, background=True, label="headshots serve")
+    if runner is None:  # the workers' queues when a broker is set, else a background thread
+        runner = build_runner(settings, workflow, background=True, label="headshots serve")
     webhooks = Webhooks(store, settings, secret)
     svc = Services(settings=settings, store=store, workflow=workflow, runner=runner,
                    accounts=AccountService(store, settings.service.session_days),
@@ -71,10 +74,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         scheduler = None
         if settings.service.scheduler:
             scheduler = Scheduler()
-            scheduler.every(settings.service.purge_every_seconds, "purge", lambda: purge(store))
+            if not settings.broker_url:  # with a broker, Celery beat purges (one of them)
+                scheduler.every(settings.service.purge_every_seconds, "purge",
+                                lambda: purge(store))
             scheduler.every(settings.service.webhook_every_seconds, "webhooks",
                             lambda: (webhooks.collect(), webhooks.send_due()))
             scheduler.start()
+        app.state.scheduler = scheduler
         try:
             yield
         finally:
@@ -91,8 +97,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.include_router(info_router)
     app.include_router(account_router)
     app.include_router(orders_router)
+    from headshots.web import install_web  # the page, on the same services
+
+    install_web(app)
     limit = settings.service.max_upload_bytes + _MULTIPART_OVERHEAD
-    app.add_middleware(BodyLimit, limit=limit)
+    # outside the API (the page's forms) a refused body is answered as a page, not JSON
+    app.add_middleware(BodyLimit, limit=limit,
+                       delegate=lambda scope: not str(scope["path"]).startswith("/api/"))
     return app
 
 

@@ -6,6 +6,7 @@ the log only. Request bodies are capped before they are read whole."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -92,21 +93,45 @@ class _TooBig(StarletteHTTPException):
 
 class BodyLimit:
     """Refuse a request body over ``limit`` bytes (413) as it arrives, whether or not it
-    declared its length: nothing over the limit is ever buffered or spooled."""
+    declared its length: nothing over the limit is ever buffered or spooled.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    For requests ``delegate`` picks (the page's forms) the app answers itself: the rest of the
+    body is read and dropped (up to ``drain_factor`` times the limit, so a browser, still
+    sending, sees the answer rather than a reset connection), then the route's first read of
+    the body raises the 413 for it to show as a page."""
+
+    def __init__(self, app: ASGIApp, limit: int,
+                 delegate: Callable[[Scope], bool] | None = None, drain_factor: int = 8) -> None:
+        self.app, self.limit, self.delegate = app, limit, delegate
+        self.drain_cap = limit * drain_factor
+
+    async def _drain(self, receive: Receive, seen: int) -> None:
+        more = True
+        while more and seen <= self.drain_cap:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            seen += len(message.get("body", b""))
+            more = bool(message.get("more_body", False))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        delegated = self.delegate is not None and self.delegate(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            if not delegated:
+                await self._refuse(send)
+                return
+            await self._drain(receive, 0)
+
+            async def refused() -> Message:
+                raise _TooBig(self.limit)
+
+            await self._run(scope, refused, send)
             return
         seen = 0
-        started = False
 
         async def limited() -> Message:
             nonlocal seen
@@ -114,8 +139,15 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    if delegated and message.get("more_body", False):
+                        await self._drain(receive, seen)
                     raise _TooBig(self.limit)
             return message
+
+        await self._run(scope, limited, send)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
 
         async def tracking(message: Message) -> None:
             nonlocal started
@@ -124,7 +156,7 @@ class BodyLimit:
             await send(message)
 
         try:
-            await self.app(scope, limited, tracking)
+            await self.app(scope, receive, tracking)
         except _TooBig:
             if not started:
                 await self._refuse(send)

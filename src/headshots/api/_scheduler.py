@@ -25,6 +25,10 @@ class Scheduler:
     def every(self, seconds: float, name: str, job: Callable[[], object]) -> None:
         self._jobs.append((name, seconds, job))
 
+    @property
+    def jobs(self) -> list[str]:
+        return [name for name, _, _ in self._jobs]
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="headshots-scheduler",
                                         daemon=True)

@@ -158,6 +158,24 @@ class OrderService:
                       .values(keep_model=data.keep_model))
         return self.read(account_id=account_id, order_id=order_id)
 
+    def choose_styles(self, *, account_id: str, order_id: str,
+                      styles: list[str]) -> dict[str, Any]:
+        """The person's styles, while the order still collects photos (the page's picker
+        comes after the upload); checked against the catalog like any order setting."""
+        order = self.owned(account_id=account_id, order_id=order_id)
+        if order.status != "collecting":
+            raise ConflictError(f"order {order_id} is {order.status.replace('_', ' ')}; styles "
+                                "are chosen before training starts",
+                                "start a new order to choose other styles")
+        if not styles:
+            raise InputError("no style was chosen", "tick at least one style")
+        params = OrderParams(**{**order.params, "styles": tuple(styles), "prompt": None})
+        params.validate_all()
+        with self.store.db.session() as s:
+            s.execute(update(OrderRow).where(OrderRow.id == order_id).values(
+                params=params.model_dump(mode="json"), params_hash=params.digest()))
+        return self.read(account_id=account_id, order_id=order_id)
+
     # -- photos ----------------------------------------------------------------------------
     def photo_view(self, row: Any) -> dict[str, Any]:
         r = row.reasons or {}

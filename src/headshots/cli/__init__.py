@@ -39,7 +39,7 @@ def _root(
 
 
 # Importing registers the commands on ``app``.
-from headshots.cli import _intake, _train, _generate, _judge, _run, _demo, _orders, _serve  # noqa: E402,F401,I001
+from headshots.cli import _intake, _train, _generate, _judge, _run, _demo, _orders, _serve, _worker  # noqa: E402,F401,I001
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,6 +34,29 @@ class _UserErrorConsole(Console):
 err_console = _UserErrorConsole(stderr=True)
 
 
+def json_to_stdout(path: object) -> bool:
+    """``--json -``: the JSON goes to stdout alone (so it can be piped) and every other line
+    this command prints moves to stderr."""
+    if path is not None and str(path) == "-":
+        console.file = user_stderr()
+        return True
+    return False
+
+
+def emit_json(path: object, text: str) -> None:
+    """Write ``text`` to ``--json``'s file, or print it when the path is ``-``."""
+    import sys
+    from pathlib import Path
+
+    if str(path) == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    target = Path(str(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
 def progress(*columns: ProgressColumn | str, transient: bool = False) -> Progress:
     """A Rich progress display on stdout. It leaves ``sys.stderr`` alone: by default Rich would
     route stderr through the display while it runs, which on a terminal shows exactly the
@@ -73,5 +96,7 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
             except KeyboardInterrupt:
                 say_error(f"stopped — {_AFTER_CTRL_C.get(name, _START_OVER)}")
                 raise typer.Exit(130) from None
+            finally:
+                console.file = None  # type: ignore[assignment] # back to stdout (`--json -`)
 
     return wrapper

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemaini
 from rich.table import Table
 
 from headshots.cli import app
-from headshots.cli._common import console, friendly_errors, progress
+from headshots.cli._common import console, emit_json, friendly_errors, json_to_stdout, progress
 from headshots.cli._options import JsonOut, Resolution, Verbose
 from headshots.cli._validate import image_folder, output_dir, output_file
 
@@ -94,16 +94,17 @@ def check(
     from headshots.intake import render_sheet
 
     scan = image_folder(folder, what="folder", hint=SELFIES_HINT)
-    if json_out:
+    to_stdout = json_to_stdout(json_out)
+    if json_out and not to_stdout:
         output_file(json_out, "--json", "report.json")
     if sheet:
         output_file(sheet, "--sheet", "sheet.png")
     report, sources = _run_check(scan)
     _print_report(report)
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(report.to_json())
-        console.print(f"report: {escape(str(json_out))}")
+        emit_json(json_out, report.to_json())
+        if not to_stdout:
+            console.print(f"report: {escape(str(json_out))}")
     if sheet:
         render_sheet(report, sources, sheet)
         console.print(f"contact sheet: {escape(str(sheet))}")

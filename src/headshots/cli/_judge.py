@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from headshots.cli import app
-from headshots.cli._common import console, friendly_errors
+from headshots.cli._common import console, emit_json, friendly_errors, json_to_stdout
 from headshots.cli._generate import progress_bar
 from headshots.cli._options import DEFAULT_WORKERS, JsonOut, Top, Verbose, Workers
 from headshots.cli._validate import image_folder, output_dir, output_file
@@ -123,8 +123,7 @@ def write_json(path: Path, results: list[Any], selected: list[str], calibration:
                early: Sequence[dict[str, Any]] = ()) -> None:
     from headshots.pipeline import judge_report
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(judge_report(results, selected, calibration, early), indent=2))
+    emit_json(path, json.dumps(judge_report(results, selected, calibration, early), indent=2))
 
 
 def deliver_results(results: list[Any], selected: list[str], calibration: Any, out: Path,
@@ -157,7 +156,8 @@ def judge(
     """Judge any folder of images against a person's selfies; select and deliver the best."""
     candidates = load_candidates(candidates_dir)  # checks the folder and its index
     image_folder(reference, what="reference folder", hint=REFERENCE_HINT)
-    if json_out:
+    to_stdout = json_to_stdout(json_out)
+    if json_out and not to_stdout:
         output_file(json_out, "--json", "verdicts.json")
     if out:
         output_dir(out, "--out")
@@ -167,7 +167,8 @@ def judge(
     print_summary(results, selected, calibration, early)
     if json_out:
         write_json(json_out, results, selected, calibration, early)
-        console.print(escape(f"verdicts: {json_out}"))
+        if not to_stdout:
+            console.print(escape(f"verdicts: {json_out}"))
     if out:
         delivered = deliver_results(results, selected, calibration, out, early)
         console.print(escape(f"delivered {len(selected)} headshots to {out}; contact sheet "

@@ -60,7 +60,8 @@ EarlyReject = Annotated[bool, typer.Option(
     help="Stop a candidate part-way when no face is forming (saves GPU time).")]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")]
 JsonOut = Annotated[Path | None, typer.Option(
-    "--json", help="Also write the results as JSON here.")]
+    "--json", help="Also write the results as JSON to this file ('-': print them on stdout, "
+    "with everything else on stderr).")]
 Verbose = Annotated[bool, typer.Option(
     "--verbose", help="Show other libraries' warnings and progress bars (otherwise they go to "
     "the log file, ~/.local/state/headshots/headshots.log).")]

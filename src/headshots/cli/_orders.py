@@ -10,10 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from headshots.cli import app
-from headshots.cli._common import console, err_console, friendly_errors
+from headshots.cli._common import (
+    console,
+    emit_json,
+    err_console,
+    friendly_errors,
+    json_to_stdout,
+)
 from headshots.cli._options import (
     DEFAULT_STYLES,
     DEFAULT_WORKERS,
@@ -23,6 +30,7 @@ from headshots.cli._options import (
     Device,
     EarlyReject,
     Guidance,
+    JsonOut,
     LearningRate,
     Prompt,
     Rank,
@@ -39,7 +47,7 @@ from headshots.cli._options import (
 )
 from headshots.cli._validate import base_model as check_base_model
 from headshots.cli._validate import device as check_device
-from headshots.cli._validate import output_dir, train_config
+from headshots.cli._validate import output_dir, output_file, train_config
 
 
 def _workflow(device: str = "auto", workers: int = 1) -> Any:
@@ -91,7 +99,9 @@ class _Bars:
 
     def __call__(self, event: Any) -> None:
         stage = event.stage or "order"
-        if event.kind == "stage_started":
+        if event.kind == "stage_started" and stage in self.tasks:  # a retry, or another part
+            self.progress.update(self.tasks[stage], description=event.message)
+        elif event.kind == "stage_started":
             self.tasks[stage] = self.progress.add_task(event.message, stage=stage, total=None)
         elif event.kind == "progress" and stage in self.tasks:
             self.progress.update(self.tasks[stage], completed=event.done, total=event.total,
@@ -226,8 +236,9 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     (out / "order.json").write_text(json.dumps({"order": order.id, "params": params.digest()}))
     bars = _Bars()
+    advance = _advancer(workflow, bars)
     with bars.progress:
-        order = workflow.advance(order.id, label="headshots run", listener=bars)
+        order = advance(order.id)
     if order.status == "awaiting_approval":
         verdict = order.preview or {}
         colour = "green" if verdict.get("go") else "red"
@@ -239,7 +250,7 @@ def run(
             raise typer.Exit(3)
         workflow.approve(order.id, force=force)
         with bars.progress:
-            order = workflow.advance(order.id, label="headshots run", listener=bars)
+            order = advance(order.id)
     summary = order_summary(workflow, order)
     if order.status != "delivered":
         err = order.error or {}
@@ -255,6 +266,17 @@ def run(
                   + (f" ({stopped} stopped early)" if stopped else "")
                   + f" in {out / 'delivery'} ({len(files_out)} files). Your selfies are deleted "
                   f"on {summary['kept_until']['inputs'][:10]}; see `headshots orders`.")
+
+
+def _advancer(workflow: Any, bars: _Bars) -> Any:
+    """In this process, or (HEADSHOTS_BROKER_URL set) on the workers, followed from here."""
+    from headshots.cli._follow import Follower, broker_runner
+
+    runner = broker_runner(workflow)
+    if runner is None:
+        return lambda order_id: workflow.advance(order_id, label="headshots run", listener=bars)
+    console.print("stages run on the workers of the broker; Ctrl-C only stops following")
+    return Follower(workflow, runner, bars)
 
 
 def _explain_new(workflow: Any, out: Path, params: Any) -> None:
@@ -278,14 +300,14 @@ def _explain_new(workflow: Any, out: Path, params: Any) -> None:
 
 @app.command()
 @friendly_errors
-def orders(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def orders(json_out: JsonOut = None) -> None:
     """Your orders: stage, status, and what is kept until when."""
     from headshots.orders import order_summary
 
     workflow = _workflow()
     rows = [order_summary(workflow, o) for o in workflow.list_orders("local")]
     if json_out:
-        print(json.dumps(rows, indent=2))
+        _json_only(json_out, rows)
         return
     table = Table(title=f"Orders in {workflow.store.data_dir}")
     for col in ("order", "status", "stage", "created", "selfies until", "model until",
@@ -332,18 +354,26 @@ def purge(as_of: datetime | None = typer.Option(
 @app.command()
 @friendly_errors
 def receipt(order_id: str = typer.Argument(...),
-            json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+            json_out: JsonOut = None) -> None:
     """Show what was deleted of an order, when (kinds, counts, hashes; no personal data)."""
     from headshots.orders import receipts
 
     found = receipts(_workflow().store, order_id, owner="local")
     if json_out:
-        print(json.dumps(found, indent=2))
+        _json_only(json_out, found)
         return
     if not found:
         console.print(f"nothing of order {order_id} has been deleted yet")
     for r in found:
         _print_receipt(r)
+
+
+def _json_only(path: Path, data: Any) -> None:
+    if not json_to_stdout(path):
+        output_file(path, "--json", "orders.json")
+    emit_json(path, json.dumps(data, indent=2))
+    if str(path) != "-":
+        console.print(escape(f"written: {path}"))
 
 
 def _print_receipt(r: dict[str, Any]) -> None:

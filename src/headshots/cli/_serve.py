@@ -48,6 +48,12 @@ def serve(
     url = f"http://{shown}:{bound}"
     print(f"headshots is serving at {url}  (API: {url}/api/v1, docs: {url}/docs; "
           f"data: {settings.data_dir}; Ctrl+C stops)", flush=True)
+    if settings.broker_url:
+        from kombu.utils.url import maybe_sanitize_url
+
+        print(f"stages run on `headshots worker` processes of the broker "
+              f"{maybe_sanitize_url(settings.broker_url)}; Celery beat applies the retention "
+              "schedule (see docs/scale-out.md)", flush=True)
     if not settings.service.base_models:
         print("note: no base model is configured, so orders cannot be created yet — set "
               "HEADSHOTS_SERVICE__BASE_MODELS='{\"sd15\": \"/path/to/model\"}'",

@@ -98,6 +98,14 @@ class DiffusersGenerator:
         return SafetyChecker(checker, getattr(pipe, "feature_extractor", None), self.device,
                              self.dtype)
 
+    def release(self) -> None:
+        """Take the person's LoRA out of the pipeline (a worker keeps the base pipeline for
+        the next order; nothing of this person may stay in it)."""
+        pipe = self.model.pipe
+        with quiet_libraries():
+            if any(_ADAPTER in names for names in pipe.get_list_adapters().values()):
+                pipe.delete_adapters(_ADAPTER)
+
     def fingerprint(self) -> dict[str, Any]:
         """What every candidate of this generator depends on (see ``_identity``)."""
         early = self.early_at if self.early_check is not None else None

@@ -27,6 +27,7 @@ from headshots.orders._lease import describe_owner, make_owner
 from headshots.orders._params import OrderParams
 from headshots.orders._photos import StoredPhoto, fingerprint
 from headshots.orders._retention import delete_order, due_dates, purge, receipts
+from headshots.orders._scratch import sweep_scratch
 from headshots.orders._views import order_summary
 from headshots.orders._workflow import STAGES, StageOutcome, Workflow
 
@@ -62,4 +63,5 @@ __all__ = [
     "result_image",
     "retention_text",
     "style_catalog",
+    "sweep_scratch",
 ]

@@ -35,7 +35,12 @@ class Runtime:
     judge_workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     backend_factory: Callable[[], FaceBackend] | None = None
     model_loader: Callable[[str], Any] | None = None
+    # a worker keeps one base pipeline per (model, generation variant) for every order it
+    # generates for; each order's LoRA is swapped in and taken out again (never shared)
+    share_pipelines: bool = False
     _backend: FaceBackend | None = field(default=None, repr=False)
+    _pipelines: dict[tuple[str, Any], Any] = field(default_factory=dict, repr=False)
+    loads: int = 0  # base models loaded by this runtime (how often the cache missed)
 
     def backend(self) -> FaceBackend:
         if self._backend is None:
@@ -49,11 +54,24 @@ class Runtime:
 
     def load_model(self, base_model: str) -> Any:
         """A fresh base model (training adds an adapter to it, so it is not shared)."""
+        self.loads += 1
         if self.model_loader is not None:
             return self.model_loader(base_model)
         from headshots.finetune import load_base_model
 
         return load_base_model(base_model)
+
+    def generation_model(self, base_model: str, variant: Any) -> Any:
+        """The base model to generate with: this process's loaded one when pipelines are
+        shared (``variant`` — precision, safety checker — is part of the key, since a
+        generator converts and strips the pipeline it is given), else a fresh one."""
+        if not self.share_pipelines:
+            return self.load_model(base_model)
+        key = (base_model, variant)
+        if key not in self._pipelines:
+            self._pipelines.clear()  # one base pipeline in memory at a time
+            self._pipelines[key] = self.load_model(base_model)
+        return self._pipelines[key]
 
 
 @dataclass

@@ -168,12 +168,16 @@ def candidate_rows(ctx: StageContext, area: str) -> list[CandidateRow]:
             .order_by(CandidateRow.id)))
 
 
-def restore_candidates(ctx: StageContext, area: str) -> tuple[Path, list[dict[str, Any]]]:
-    """The area's stored candidates back in a folder with their index.jsonl."""
+def restore_candidates(ctx: StageContext, area: str, only: set[str] | None = None
+                       ) -> tuple[Path, list[dict[str, Any]]]:
+    """The area's stored candidates (of the request ids ``only``, if given) back in a folder
+    with their index.jsonl."""
     folder = ctx.scratch / area
     folder.mkdir(parents=True, exist_ok=True)
     records = []
     for row in candidate_rows(ctx, area):
+        if only is not None and row.request_id not in only:
+            continue
         record = dict(row.record or {})
         if row.blob_key:
             ctx.store.get_file(ctx.order_id, row.blob_key, folder / record["file"])
@@ -182,8 +186,11 @@ def restore_candidates(ctx: StageContext, area: str) -> tuple[Path, list[dict[st
     return folder, records
 
 
-def _generate(ctx: StageContext, area: str, count: int, seed: int, early: bool) -> tuple[
-        Path, list[Any], list[dict[str, Any]]]:
+def _generate(ctx: StageContext, area: str, count: int, seed: int, early: bool,
+              part: tuple[int, int] | None = None
+              ) -> tuple[Path, list[Any], list[dict[str, Any]], int]:
+    """Generate what is not stored yet; returns the folder, the candidates, every request's
+    record and how many were restored (made by an earlier attempt)."""
     from headshots.generate import (
         DiffusersGenerator,
         Identity,
@@ -192,17 +199,23 @@ def _generate(ctx: StageContext, area: str, count: int, seed: int, early: bool) 
         plan_requests,
     )
 
-    folder, _ = restore_candidates(ctx, area)
-    index = folder / "index.jsonl"
-    offset = index.stat().st_size
     identity = Identity(token=ctx.params.token, class_word=ctx.params.class_word)
     res = native_resolution(ctx)
     requests = plan_requests(ctx.params.style_list(), identity, count, seed=seed,
                              size=(res, res), steps=ctx.params.sample_steps,
                              guidance=ctx.params.guidance)
+    if part is not None:  # one chunk of the plan: the same plan everywhere, split in order
+        k, n = part
+        size = -(-len(requests) // n)
+        requests = requests[k * size:(k + 1) * size]
+    folder, restored = restore_candidates(ctx, area, {r.id for r in requests} if part else None)
+    index = folder / "index.jsonl"
+    offset = index.stat().st_size
     check = face_early_check(ctx.runtime.backend()) if early else None
-    generator = DiffusersGenerator(ctx.runtime.load_model(ctx.params.base_model),
-                                   lora=restore_lora(ctx), config=ctx.params.generate_config(),
+    config = ctx.params.generate_config()
+    model = ctx.runtime.generation_model(ctx.params.base_model,
+                                         (config.precision, config.safety_checker))
+    generator = DiffusersGenerator(model, lora=restore_lora(ctx), config=config,
                                    device=ctx.runtime.device, early_check=check)
 
     def tick(done: int, total: int, _name: str) -> None:
@@ -216,9 +229,12 @@ def _generate(ctx: StageContext, area: str, count: int, seed: int, early: bool) 
             _keep_candidate(ctx, area, folder, json.loads(line))
         ctx.progress(done, total, "generating")
 
-    candidates, records = generate_candidates(generator, requests, folder, batch_size=4,
-                                              on_progress=tick)
-    return folder, candidates, records
+    try:
+        candidates, records = generate_candidates(generator, requests, folder, batch_size=4,
+                                                  on_progress=tick)
+    finally:
+        generator.release()  # the person's LoRA leaves a shared pipeline with the stage
+    return folder, candidates, records, len(restored)
 
 
 def _keep_candidate(ctx: StageContext, area: str, folder: Path, record: dict[str, Any]) -> None:
@@ -251,8 +267,8 @@ def _judge(ctx: StageContext, candidates: list[Any], records: list[dict[str, Any
 def run_preview(ctx: StageContext) -> dict[str, Any]:
     from headshots.pipeline import preview_verdict
 
-    _, candidates, records = _generate(ctx, "preview", ctx.params.preview_count,
-                                       ctx.params.seed + 10_000, early=False)
+    _, candidates, records, _ = _generate(ctx, "preview", ctx.params.preview_count,
+                                          ctx.params.seed + 10_000, early=False)
     results, _, _, report = _judge(ctx, candidates, records, ctx.params.preview_count, 1)
     verdict = preview_verdict(results).to_dict()
     ctx.store.put(ctx.order_id, blobkeys.result(ctx.order_id, "preview", "verdict.json"),
@@ -263,10 +279,19 @@ def run_preview(ctx: StageContext) -> dict[str, Any]:
 
 
 def run_generate(ctx: StageContext) -> dict[str, Any]:
-    _, candidates, records = _generate(ctx, "candidates", ctx.params.candidates,
-                                       ctx.params.seed, early=ctx.params.early_reject)
+    _, candidates, records, _ = _generate(ctx, "candidates", ctx.params.candidates,
+                                          ctx.params.seed, early=ctx.params.early_reject)
     return {"candidates": len(candidates), "requests": len(records),
             "stopped_early": len(records) - len(candidates)}
+
+
+def run_generate_part(ctx: StageContext, index: int, count: int) -> dict[str, Any]:
+    """Chunk ``index`` of ``count`` of the full generation (see ``orders._parts``)."""
+    _, candidates, records, restored = _generate(ctx, "candidates", ctx.params.candidates,
+                                                 ctx.params.seed, early=ctx.params.early_reject,
+                                                 part=(index, count))
+    return {"candidates": len(candidates), "requests": len(records),
+            "made": len(records) - restored}
 
 
 def run_judge(ctx: StageContext) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from headshots.orders._events import EventSink, Listener
 from headshots.orders._lease import Heartbeat, claim, describe_owner, make_owner
 from headshots.orders._params import OrderParams
 from headshots.orders._photos import StoredPhoto, photo_rows, set_report, store_photo
+from headshots.orders._scratch import sweep_scratch
 from headshots.orders._stages import STAGE_FUNCTIONS
 from headshots.store import Store
 from headshots.store._models import ConsentRow, OrderRow, PhotoRow, StageRunRow
@@ -281,6 +282,7 @@ class Workflow:
                   listener: Listener | None = None) -> StageOutcome:
         """Claim, run and record one stage. Never raises for the stage's own failures: the
         outcome (and the order's row) say what happened."""
+        sweep_scratch(self.store)  # plain files a killed process left on this machine
         lease, row = claim(self.store, order_id, stage, owner)
         if lease is None:
             status = {"done": "done", "failed": "failed"}.get(row.status, "busy")
