@@ -52,47 +52,48 @@ async def upload(client: httpx.AsyncClient, order_id: str, i: int) -> float:
     return time.perf_counter() - t0
 
 
-async def scenario(client: httpx.AsyncClient, orders: list[str], concurrent: bool
+async def scenario(client: httpx.AsyncClient, orders: list[str], concurrent: bool, n: int
                    ) -> tuple[list[float], float]:
     t0 = time.perf_counter()
     if concurrent:
         times = list(await asyncio.gather(*(upload(client, orders[i % len(orders)], i)
-                                            for i in range(N))))
+                                            for i in range(n))))
     else:
-        times = [await upload(client, orders[0], i) for i in range(N)]
+        times = [await upload(client, orders[0], i) for i in range(n)]
     return times, time.perf_counter() - t0
 
 
-async def main(url: str, token: str) -> None:
+async def run_scenarios(url: str, token: str, n: int) -> dict[str, tuple[list[float], float]]:
     async with httpx.AsyncClient(base_url=f"{url}/api/v1", timeout=300,
                                  headers={"Authorization": f"Bearer {token}"}) as client:
-        async def orders(n: int) -> list[str]:
+        async def orders(k: int) -> list[str]:
             out = []
-            for _ in range(n):
+            for _ in range(k):
                 r = await client.post("/orders", json={"consent_version": CONSENT_VERSION})
                 out.append(r.json()["id"])
             return out
 
         await upload(client, (await orders(1))[0], 0)  # warm-up: models load once
-        results = {
-            "one at a time (20 in a row)": await scenario(client, await orders(1), False),
-            "20 concurrent, 20 people": await scenario(client, await orders(N), True),
-            "20 concurrent, one order": await scenario(client, await orders(1), True),
+        return {
+            f"one at a time ({n} in a row)": await scenario(client, await orders(1), False, n),
+            f"{n} concurrent, {n} people (one order each)":
+                await scenario(client, await orders(n), True, n),
+            f"{n} concurrent, one person (one order)":
+                await scenario(client, await orders(1), True, n),
         }
-    base = N / results["one at a time (20 in a row)"][1]
-    print(f"{'scenario':32} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'uploads/s':>10} {'ratio':>6}")
-    for name, (times, wall) in results.items():
-        rate = N / wall
-        print(f"{name:32} {statistics.median(times):7.2f} {pct(times, 0.95):7.2f} "
-              f"{max(times):7.2f} {rate:10.2f} {rate / base:6.2f}")
 
 
-if __name__ == "__main__":
+def measure(n: int = N) -> dict[str, tuple[list[float], float]]:
+    """Start a real server, make an account, run the three scenarios; stop the server."""
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HEADSHOTS_DATA_DIR": str(data),
                "HEADSHOTS_SERVICE__BASE_MODELS": '{"none": "unused-by-uploads"}',
                "HEADSHOTS_SERVICE__UPLOADS_PER_MINUTE": "1000", "OMP_NUM_THREADS": "1"}
+        for name in [k for k in env if k.startswith("HEADSHOTS_") and k not in (
+                "HEADSHOTS_DATA_DIR", "HEADSHOTS_SERVICE__BASE_MODELS",
+                "HEADSHOTS_SERVICE__UPLOADS_PER_MINUTE", "HEADSHOTS_LOG")]:
+            del env[name]  # the embedded default, whatever the caller's environment says
         settings = Settings(data_dir=data)
         store = Store(settings)
         accounts = AccountService(store)
@@ -111,8 +112,56 @@ if __name__ == "__main__":
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            print(line.strip())
-            asyncio.run(main(url, token))
+            return asyncio.run(run_scenarios(url, token, n))
         finally:
             child.terminate()
             child.wait(timeout=60)
+
+
+def markdown_section(quick: bool = False) -> str:
+    n = 4 if quick else N
+    results = measure(n)
+    base = n / next(iter(results.values()))[1]
+    rows = []
+    for name, (times, wall) in results.items():
+        rate = n / wall
+        rows.append(f"| {name} | {statistics.median(times):.2f} s | {pct(times, 0.95):.2f} s | "
+                    f"{max(times):.2f} s | {rate:.2f} | {rate / base:.2f}× |")
+    table = "\n".join(rows)
+    single = statistics.median(next(iter(results.values()))[0])
+    crowd = pct(results[f"{n} concurrent, {n} people (one order each)"][0], 0.95)
+    return f"""## Service: photo upload latency (`bench/api_upload_bench.py`)
+
+A real `headshots serve` (uvicorn, SQLite and blobs in a temporary folder, in-process runner) on
+127.0.0.1; `POST /api/v1/orders/{{id}}/photos` with the 0.05–0.2 MP test photos, each answer
+including the photo's verdict and the whole set's status. One run, {3 * n} uploads after a
+warm-up:
+
+| scenario | p50 | p95 | max | uploads/s | vs one at a time |
+|---|---|---|---|---|---|
+{table}
+
+Each upload is decoded, re-encoded, checked (face detection, mesh, dlib embedding) and stored
+encrypted before it is answered. The face backend runs one image at a time per process (its
+mediapipe graphs are not thread-safe), so concurrent uploads queue behind it: throughput rises
+only a little (decoding, encryption and the database overlap) and latency grows with the queue
+— p95 under {n} concurrent uploads is {crowd / single:.0f}× the single upload's p50. The event
+loop stays free meanwhile (uploads run in the thread pool). More upload throughput means more
+service processes (each loads its own backend) or a check worker pool; phone-size photos
+(12 MP) add the decode measured in the intake section.
+"""
+
+
+def main() -> None:
+    results = measure(N)
+    base = N / next(iter(results.values()))[1]
+    print(f"{'scenario':44} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'uploads/s':>10} "
+          f"{'ratio':>6}")
+    for name, (times, wall) in results.items():
+        rate = N / wall
+        print(f"{name:44} {statistics.median(times):7.2f} {pct(times, 0.95):7.2f} "
+              f"{max(times):7.2f} {rate:10.2f} {rate / base:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -37,21 +37,17 @@ from headshots.testing.tiny_models import build_tiny_pipeline  # noqa: E402
 from headshots.types import Reason  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--candidates", type=int, default=40)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--fail-share", type=float, default=0.6)
-    parser.add_argument("--early-at", type=float, default=0.4, help="share of steps to check at")
-    args = parser.parse_args()
+def measure(candidates: int = 40, steps: int = 20, fail_share: float = 0.6,
+            early_at: float = 0.4) -> dict[bool, tuple[int, int, float]]:
+    """{early rejection on?: (UNet evaluations, delivered images, seconds)}."""
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
-    fails = set(np.flatnonzero(rng.random(args.candidates) < args.fail_share).tolist())
+    fails = set(np.flatnonzero(rng.random(candidates) < fail_share).tolist())
     with tempfile.TemporaryDirectory() as tmp:
         gen = DiffusersGenerator(build_tiny_pipeline(Path(tmp) / "m", "sd15"), device="cpu",
-                                 config=GenerateConfig(early_at=args.early_at))
+                                 config=GenerateConfig(early_at=early_at))
         reqs = plan_requests(pick_styles(builtin_styles(), "corporate-grey"), Identity(),
-                             args.candidates, size=(64, 64), steps=args.steps)
+                             candidates, size=(64, 64), steps=steps)
         fail_seeds = {reqs[i].seed for i in fails}
         results = {}
         for early in (False, True):
@@ -68,6 +64,48 @@ def main() -> None:
                          if g.pixels is not None and g.request.seed not in fail_seeds]
             evals = sum(g.info["unet_evals"] for g in out)
             results[early] = (evals, len(delivered), seconds)
+    return results
+
+
+def markdown_section(quick: bool = False) -> str:
+    candidates, steps = (8, 10) if quick else (40, 20)
+    rows, wall_below = [], True
+    for early_at, label in ((0.4, "40 % of the steps (default)"), (0.2, "20 % of the steps")):
+        r = measure(candidates, steps, 0.6, early_at)
+        (e0, d0, s0), (e1, d1, s1) = r[False], r[True]
+        rows.append(f"| {label} | {e0 / d0:.1f} → {e1 / d1:.1f} | **{(e0 / d0) / (e1 / d1):.2f}×**"
+                    f" | {s0 / s1:.2f}× |")
+        wall_below = wall_below and s0 / s1 < (e0 / d0) / (e1 / d1)
+    table = "\n".join(rows)
+    wall = ("The wall-time ratio is lower than the evaluation ratio on the tiny model because the "
+            "preview decode and face check cost about as much as its tiny UNet; on a real model "
+            "the UNet dominates." if wall_below else "Wall time on the tiny model is noisy "
+            "(its UNet costs about as much as the preview decode and face check); on a real "
+            "model the UNet dominates.")
+    return f"""## Early rejection: UNet evaluations per delivered image (`bench/generate_bench.py`)
+
+Real generator on the tiny SD1.5 ({steps} Euler steps, guidance on: 2 UNet evaluations per
+step), {candidates} candidates. Simulated: which candidates fail (60 %, fixed in advance) — the
+early check rejects exactly those, and without early rejection the judge rejects the same ones
+after full sampling.
+
+| early check at | UNet evals / delivered image, without → with | ratio | wall time ratio |
+|---|---|---|---|
+{table}
+
+The issue's goal (half the UNet work per delivered image, 2×) needs an earlier check or a higher
+failure share; at 60 % failing the bound with a free check at step 0 is 2.5×. {wall}
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--candidates", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--fail-share", type=float, default=0.6)
+    parser.add_argument("--early-at", type=float, default=0.4, help="share of steps to check at")
+    args = parser.parse_args()
+    results = measure(args.candidates, args.steps, args.fail_share, args.early_at)
     for early, (evals, delivered, seconds) in results.items():
         label = "with early rejection   " if early else "without early rejection"
         print(f"{label}: {evals} UNet evals, {delivered} delivered -> "

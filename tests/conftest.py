@@ -178,3 +178,21 @@ def db_url(request, tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# -- object store: a real SeaweedFS S3 server, one per test session ---------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    from tests._seaweed import start
+
+    yield from start(tmp_path_factory.mktemp("seaweed"))
+
+
+@pytest.fixture
+def s3_prefix() -> str:
+    """Each test's own corner of the shared buckets."""
+    import secrets
+
+    return f"t{secrets.token_hex(6)}/"

@@ -39,3 +39,13 @@ def test_every_reason_has_explanation_and_fix():
     assert {r.value for r in Reason} == expected
     for r in Reason:
         assert r.explanation and r.fix
+
+
+def test_store_and_config_names_resolve():
+    import headshots.config
+    import headshots.store
+
+    for module in (headshots.store, headshots.config):
+        assert sorted(set(module.__all__)) == sorted(module.__all__)
+        for name in module.__all__:
+            assert getattr(module, name) is not None, f"{module.__name__}.{name}"

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DecodeConfig", "FaceQualityConfig", "IntakeConfig", "RetentionSchedule",
-           "ServiceSettings", "Settings", "WorkerSettings"]
+__all__ = ["BlobSettings", "DecodeConfig", "FaceQualityConfig", "IntakeConfig",
+           "RetentionSchedule", "ServiceSettings", "Settings", "WorkerSettings"]
 
 
 class _Frozen(BaseModel):
@@ -116,6 +116,34 @@ class RetentionSchedule(_Frozen):
     )
 
 
+class BlobSettings(_Frozen):
+    """Where blobs go (env ``HEADSHOTS_BLOBS__<FIELD>``): ``data_dir/blobs`` or an S3 bucket.
+    Either way the store encrypts every blob before the blob store sees it."""
+
+    kind: Literal["local", "s3"] = Field(
+        "local", description="local: files under data_dir/blobs; s3: an S3-compatible bucket "
+        "(AWS S3, MinIO, SeaweedFS, R2...), needed when workers run on several machines"
+    )
+    bucket: str | None = Field(None, description="s3: the bucket (it must exist)")
+    prefix: str = Field(
+        "", description="s3: key prefix inside the bucket, e.g. 'headshots/' to share a bucket"
+    )
+    endpoint_url: str | None = Field(
+        None, description="s3: the server's URL for S3-compatible stores (e.g. "
+        "http://seaweedfs:8333); unset for AWS S3"
+    )
+    region: str | None = Field(None, description="s3: region name (AWS: the bucket's region)")
+    access_key_id: SecretStr | None = Field(
+        None, description="s3: access key; unset: boto3's usual chain (AWS_* env, instance role)"
+    )
+    secret_access_key: SecretStr | None = Field(None, description="s3: the key's secret")
+    path_style: bool | None = Field(
+        None, description="s3: bucket in the URL path, not the host name (default: on when "
+        "endpoint_url is set, as self-hosted stores need)"
+    )
+    timeout_seconds: float = Field(30.0, gt=0, description="s3: connect and read timeout")
+
+
 class ServiceSettings(_Frozen):
     """``headshots serve``: the HTTP service (env ``HEADSHOTS_SERVICE__<FIELD>``)."""
 
@@ -206,6 +234,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/headshots.db"
     )
+    blobs: BlobSettings = BlobSettings()
     master_key: SecretStr | None = Field(
         None, description="base64 of 32 bytes wrapping every order's data key; default: a key "
         "file created in data_dir on first start (development only)"

@@ -8,8 +8,14 @@ from headshots.store import LocalBlobStore, MemoryBlobStore
 from headshots.store._crypto import MAGIC, MasterKey, OrderCipher, load_master_key, new_data_key
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=["local", "memory", "s3"])
 def blobs(request, tmp_path):
+    """Every blob store against the same contract; s3 is a real SeaweedFS server."""
+    if request.param == "s3":
+        from headshots.store import S3BlobStore
+
+        server = request.getfixturevalue("s3_server")
+        return S3BlobStore(server.settings(request.getfixturevalue("s3_prefix")))
     return LocalBlobStore(tmp_path / "blobs") if request.param == "local" else MemoryBlobStore()
 
 
@@ -24,6 +30,23 @@ def test_put_get_list_delete(blobs):
     assert blobs.delete("orders/a/inputs/x.png") is False
     with pytest.raises(NotFoundError, match="does not exist"):
         blobs.get("orders/a/inputs/x.png")
+
+
+def test_put_replaces_whole_and_list_is_sorted_and_exact(blobs):
+    blobs.put("orders/a/x", b"old")
+    blobs.put("orders/a/x", b"new" * 1000)
+    assert blobs.get("orders/a/x") == b"new" * 1000
+    for key in ("orders/a/z", "orders/a/b/c", "orders/ab/y", "orders/a/a"):
+        blobs.put(key, key.encode())
+    assert list(blobs.list("orders/a/")) == ["orders/a/a", "orders/a/b/c", "orders/a/x",
+                                             "orders/a/z"]
+    assert list(blobs.list("orders/none/")) == []
+    assert blobs.exists("orders/a/x") and not blobs.exists("orders/a/nope")
+    assert not blobs.exists("orders/a/b")  # a "folder" is not a blob
+    blobs.put("orders/a/empty", b"")
+    assert blobs.get("orders/a/empty") == b""
+    with pytest.raises(NotFoundError):
+        blobs.get("orders/a/never")
 
 
 @pytest.mark.parametrize("key", ["", "/abs", "a/../b", "a//b", "a/./b", "a\\b"])

@@ -14,15 +14,16 @@ if TYPE_CHECKING:
     from headshots.store._blobs import BlobStore, LocalBlobStore, MemoryBlobStore
     from headshots.store._crypto import MasterKey, OrderCipher
     from headshots.store._db import Database
-    from headshots.store._store import Store, open_store
+    from headshots.store._s3 import S3BlobStore
+    from headshots.store._store import Store, open_blob_store, open_store
 
 __all__ = ["BlobStore", "Database", "LocalBlobStore", "MasterKey", "MemoryBlobStore",
-           "OrderCipher", "Store", "open_store"]
+           "OrderCipher", "S3BlobStore", "Store", "open_blob_store", "open_store"]
 
 _WHERE = {
     "BlobStore": "_blobs", "LocalBlobStore": "_blobs", "MemoryBlobStore": "_blobs",
     "MasterKey": "_crypto", "OrderCipher": "_crypto", "Database": "_db", "Store": "_store",
-    "open_store": "_store",
+    "open_store": "_store", "open_blob_store": "_store", "S3BlobStore": "_s3",
 }
 
 

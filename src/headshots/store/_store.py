@@ -25,7 +25,16 @@ from headshots.store._crypto import MasterKey, OrderCipher, load_master_key, new
 from headshots.store._db import Database
 from headshots.store._models import BlobRow, OrderRow
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "open_blob_store", "open_store"]
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The blob store the settings name (``blobs.kind``); an S3 bucket is checked now."""
+    if settings.blobs.kind == "s3":
+        from headshots.store._s3 import S3BlobStore
+
+        return S3BlobStore(settings.blobs)
+    return LocalBlobStore(Path(settings.data_dir) / "blobs")
 
 
 class Store:
@@ -35,7 +44,7 @@ class Store:
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
         self.db = db or Database(settings.resolved_database_url)
-        self.blobs = blobs if blobs is not None else LocalBlobStore(self.data_dir / "blobs")
+        self.blobs = blobs if blobs is not None else open_blob_store(settings)
         self.master = master or load_master_key(settings)
         self.clock = clock or SystemClock()
         self.scratch_root = self.data_dir / "scratch"
