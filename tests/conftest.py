@@ -3,6 +3,7 @@ cores ran 30x slower), real photos from tests/data."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -158,17 +159,14 @@ def variants(backend, photos) -> dict[str, np.ndarray]:
 PG_ADMIN = os.environ.get("HEADSHOTS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh empty database: a SQLite file, or a new PostgreSQL database dropped after."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'headshots.db'}"
-        return
+@contextlib.contextmanager
+def fresh_pg_database(prefix: str = "hs_test_"):
+    """A new, empty PostgreSQL database (its URL), dropped afterwards."""
     import secrets
 
     from sqlalchemy import create_engine, text
 
-    name = "hs_test_" + secrets.token_hex(6)
+    name = prefix + secrets.token_hex(6)
     admin = create_engine(f"{PG_ADMIN}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -178,6 +176,16 @@ def db_url(request, tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh empty database: a SQLite file, or a new PostgreSQL database dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'headshots.db'}"
+        return
+    with fresh_pg_database() as url:
+        yield url
 
 
 # -- object store: a real SeaweedFS S3 server, one per test session ---------------------------

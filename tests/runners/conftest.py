@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -19,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from headshots.clock import SystemClock
 from headshots.config import Settings, WorkerSettings
 from headshots.orders import Runtime, Workflow
 from headshots.store import Store
-from tests.conftest import PG_ADMIN
+from tests.conftest import fresh_pg_database
 from tests.orders.conftest import add_photos, consent, tiny_params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,16 +85,8 @@ def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    name = "hs_celery_" + secrets.token_hex(6)
-    admin = create_engine(f"{PG_ADMIN}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_ADMIN}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database("hs_celery_") as url:
+        yield url
 
 
 @pytest.fixture
