@@ -41,6 +41,10 @@ class LoadedModel:
     pipe: Any  # StableDiffusionPipeline | StableDiffusionXLPipeline
     arch: str  # "sd15" | "sdxl"
     source: str
+    # kept by a worker between orders (see headshots.generate._hotswap)
+    compiled_unet: Any = None
+    hotswap_ready: bool = False
+    lora_scale: float | None = None
 
     @property
     def text_encoders(self) -> list[Any]:

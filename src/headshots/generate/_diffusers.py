@@ -19,6 +19,7 @@ import torch
 
 from headshots.errors import BackendError, ConfigError
 from headshots.generate._config import DTYPES, GenerateConfig, pick_device, resolve_precision
+from headshots.generate._hotswap import clear_lora, swap_in_lora
 from headshots.generate._identity import diffusers_fingerprint, find_lora
 from headshots.generate._requests import Generated, GenerationRequest
 from headshots.generate._safety import SafetyChecker, quiet_libraries
@@ -35,7 +36,10 @@ class DiffusersGenerator:
     def __init__(
         self, base_model: Any, *, lora: Path | None = None, config: GenerateConfig | None = None,
         device: str = "auto", early_check: EarlyCheck | None = None,
+        keep_pipeline: bool = False,
     ) -> None:
+        """``keep_pipeline``: ``base_model`` is a loaded model the caller keeps for later
+        generators (a worker); each person's LoRA then swaps in place of the last one's."""
         from diffusers import EulerDiscreteScheduler
         from diffusers.models.attention_processor import AttnProcessor2_0
 
@@ -64,20 +68,18 @@ class DiffusersGenerator:
         pipe = self.model.pipe
         with quiet_libraries():
             self.safety = self._place_modules(pipe)
-            # a cached base pipeline may still carry the previous person's LoRA: never reuse it
-            if any(_ADAPTER in names for names in pipe.get_list_adapters().values()):
-                pipe.delete_adapters(_ADAPTER)
-            if lora_file is not None:
-                pipe.load_lora_weights(str(lora_file.parent), weight_name=lora_file.name,
-                                       adapter_name=_ADAPTER)
-                pipe.set_adapters([_ADAPTER], adapter_weights=[config.lora_scale])
+            # a kept pipeline holds the previous person's adapter (zeroed): swapped in place
+            self.swapped = swap_in_lora(self.model, lora_file, _ADAPTER, config.lora_scale,
+                                        keep_pipeline)
             # diffusers 0.42 already defaults to SDPA; set it so a model saved with another
             # processor (or an older diffusers) cannot silently fall back to slow attention
             pipe.unet.set_attn_processor(AttnProcessor2_0())
             pipe.vae.set_attn_processor(AttnProcessor2_0())
         self.unet: Any = pipe.unet
-        if config.compile_unet:
-            self.unet = torch.compile(pipe.unet)
+        if config.compile_unet:  # compiled once per kept pipeline while LoRAs swap in place
+            compiled = getattr(self.model, "compiled_unet", None) if keep_pipeline else None
+            self.unet = compiled if compiled is not None else torch.compile(pipe.unet)
+            self.model.compiled_unet = self.unet
         self.scheduler_config = EulerDiscreteScheduler.from_config(pipe.scheduler.config).config
 
     def _place_modules(self, pipe: Any) -> SafetyChecker | None:
@@ -101,10 +103,8 @@ class DiffusersGenerator:
     def release(self) -> None:
         """Take the person's LoRA out of the pipeline (a worker keeps the base pipeline for
         the next order; nothing of this person may stay in it)."""
-        pipe = self.model.pipe
         with quiet_libraries():
-            if any(_ADAPTER in names for names in pipe.get_list_adapters().values()):
-                pipe.delete_adapters(_ADAPTER)
+            clear_lora(self.model, _ADAPTER)
 
     def fingerprint(self) -> dict[str, Any]:
         """What every candidate of this generator depends on (see ``_identity``)."""

@@ -216,7 +216,8 @@ def _generate(ctx: StageContext, area: str, count: int, seed: int, early: bool,
     model = ctx.runtime.generation_model(ctx.params.base_model,
                                          (config.precision, config.safety_checker))
     generator = DiffusersGenerator(model, lora=restore_lora(ctx), config=config,
-                                   device=ctx.runtime.device, early_check=check)
+                                   device=ctx.runtime.device, early_check=check,
+                                   keep_pipeline=ctx.runtime.share_pipelines)
 
     def tick(done: int, total: int, _name: str) -> None:
         nonlocal offset
