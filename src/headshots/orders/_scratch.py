@@ -7,37 +7,18 @@ machine's scratch before it starts one."""
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import socket
 import time
 
 from sqlalchemy import select
 
+from headshots.orders._lease import _holder_is_dead
 from headshots.store import Store
 from headshots.store._models import StageRunRow
 
 __all__ = ["sweep_scratch"]
 
 log = logging.getLogger("headshots.orders")
-
-
-def _may_be_using(owner: str | None) -> bool:
-    """``owner`` (``label|host|pid|token``) may be writing to this machine's scratch: a live
-    process here, or one on another machine (which shares this folder when the data folder is
-    on shared storage; it is swept once that stage ends)."""
-    parts = (owner or "").split("|")
-    if len(parts) != 4 or not parts[2].isdigit():
-        return False
-    if parts[1] != socket.gethostname():
-        return True
-    try:
-        os.kill(int(parts[2]), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
 
 
 def sweep_scratch(store: Store, *, grace_seconds: float = 60.0) -> int:
@@ -59,7 +40,9 @@ def sweep_scratch(store: Store, *, grace_seconds: float = 60.0) -> int:
         with store.db.session() as s:
             owners = s.scalars(select(StageRunRow.lease_owner).where(
                 StageRunRow.order_id == folder.name, StageRunRow.status == "running"))
-            in_use = any(_may_be_using(o) for o in owners)
+            # a live process here, or one on another machine (which shares this folder when
+            # the data folder is on shared storage; swept once that stage ends)
+            in_use = any(o and not _holder_is_dead(o) for o in owners)
         if not in_use:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
