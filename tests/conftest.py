@@ -86,18 +86,23 @@ def tiny(tmp_path_factory) -> dict[str, Path]:
     return {arch: build_tiny_pipeline(root / arch, arch) for arch in ("sd15", "sdxl")}
 
 
-@pytest.fixture(scope="session")
-def crops(tmp_path_factory) -> Path:
-    """Four 64 px square crops of real photos."""
-    folder = tmp_path_factory.mktemp("crops")
+def write_crops(folder: Path, size: int) -> Path:
+    """Four ``size`` px square crops of real photos (the last one mirrored) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(["obama", "obama2", "obama3", "obama"]):
         with Image.open(DATA / f"{name}.jpg") as im:
             side = min(im.size)
-            im = im.convert("RGB").crop((0, 0, side, side)).resize((64, 64))
+            im = im.convert("RGB").crop((0, 0, side, side)).resize((size, size))
             if i == 3:
                 im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
             im.save(folder / f"{i:03d}.png")
     return folder
+
+
+@pytest.fixture(scope="session")
+def crops(tmp_path_factory) -> Path:
+    """Four 64 px square crops of real photos."""
+    return write_crops(tmp_path_factory.mktemp("crops"), 64)
 
 # -- variants of the real photos, made once per session ------------------------------
 

@@ -10,20 +10,9 @@ from safetensors.torch import load_file
 
 from headshots.finetune import KOHYA_NAME, LORA_NAME, TrainConfig, kohya_state_dict, train_lora
 from headshots.finetune._export import _sgm_unet
+from tests.finetune._unet import unet_out
 
 FAST = dict(learning_rate=1e-2, checkpoint_every=2, rank=4, alpha=8, resolution=64)
-
-
-def _unet_out(pipe, arch):
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(1, 4, 8, 8, generator=g)
-    emb = torch.randn(1, 77, 32 if arch == "sd15" else 64, generator=g)
-    kwargs = {}
-    if arch == "sdxl":
-        kwargs["added_cond_kwargs"] = {"text_embeds": torch.randn(1, 32, generator=g),
-                                       "time_ids": torch.tensor([[64, 64, 0, 0, 64, 64.0]])}
-    with torch.no_grad():
-        return pipe.unet(x, torch.tensor([500]), encoder_hidden_states=emb, **kwargs).sample
 
 
 def _normalise(key):
@@ -72,12 +61,12 @@ def test_kohya_file_round_trips_onto_the_diffusers_lora(tmp_path, tiny, crops, a
     assert all(torch.equal(mapped[k], ours[k]) for k in ours)
     assert set(alphas.values()) == {8.0}
 
-    base = _unet_out(fresh, arch)
+    base = unet_out(fresh, arch)
     fresh.load_lora_weights(str(result.lora.parent), weight_name=LORA_NAME, adapter_name="d")
-    via_diffusers = _unet_out(fresh, arch)
+    via_diffusers = unet_out(fresh, arch)
     fresh.delete_adapters("d")
     fresh.load_lora_weights(str(result.kohya), adapter_name="k")
-    via_kohya = _unet_out(fresh, arch)
+    via_kohya = unet_out(fresh, arch)
     assert not torch.allclose(base, via_diffusers)
     torch.testing.assert_close(via_kohya, via_diffusers, rtol=0, atol=1e-6)
 

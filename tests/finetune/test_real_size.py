@@ -15,9 +15,8 @@ import time
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from tests.conftest import DATA
+from tests.conftest import write_crops
 
 # 6 GB and 14 GB: with parallel test workers, both run on the same one, one after the other
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("heavy")]  # never beside the Celery workers
@@ -42,15 +41,7 @@ def test_real_size_sd15_trains_validates_saves_reloads_and_generates(tmp_path, b
     from headshots.testing.tiny_models import random_pipeline
 
     started = time.time()
-    crops = tmp_path / "crops"
-    crops.mkdir()
-    for i, name in enumerate(["obama", "obama2", "obama3", "obama"]):
-        with Image.open(DATA / f"{name}.jpg") as im:
-            side = min(im.size)
-            im = im.convert("RGB").crop((0, 0, side, side)).resize((128, 128))
-            if i == 3:
-                im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-            im.save(crops / f"{i:03d}.png")
+    crops = write_crops(tmp_path / "crops", 128)
 
     pipe = random_pipeline("sd15", "full", seed=0)
     assert pipe.safety_checker is not None
@@ -98,15 +89,7 @@ def test_real_size_sdxl_trains_validates_and_its_lora_reloads(tmp_path, backend)
     from headshots.testing.tiny_models import random_pipeline
 
     started = time.time()
-    crops = tmp_path / "crops"
-    crops.mkdir()
-    for i, name in enumerate(["obama", "obama2", "obama3", "obama"]):
-        with Image.open(DATA / f"{name}.jpg") as im:
-            side = min(im.size)
-            im = im.convert("RGB").crop((0, 0, side, side)).resize((128, 128))
-            if i == 3:
-                im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-            im.save(crops / f"{i:03d}.png")
+    crops = write_crops(tmp_path / "crops", 128)
     pipe = random_pipeline("sdxl", "full", seed=0)
     model = LoadedModel(pipe=pipe, arch="sdxl", source="random sdxl (full size)")
     cfg = TrainConfig(steps=2, resolution=128, checkpoint_every=2, rank=4, alpha=4,

@@ -18,21 +18,10 @@ from headshots.finetune import (
     resolve_device,
     train_lora,
 )
+from tests.finetune._unet import unet_out
 
 FAST = dict(learning_rate=1e-2, checkpoint_every=10, validation_steps=2, validation_images=1,
             rank=4, alpha=8, resolution=64)
-
-
-def _unet_out(pipe, arch):
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(1, 4, 8, 8, generator=g)
-    emb = torch.randn(1, 77, 32 if arch == "sd15" else 64, generator=g)
-    kwargs = {}
-    if arch == "sdxl":
-        kwargs["added_cond_kwargs"] = {"text_embeds": torch.randn(1, 32, generator=g),
-                                       "time_ids": torch.tensor([[64, 64, 0, 0, 64, 64.0]])}
-    with torch.no_grad():
-        return pipe.unet(x, torch.tensor([500]), encoder_hidden_states=emb, **kwargs).sample
 
 
 @pytest.mark.parametrize("arch", ["sd15", "sdxl"])
@@ -47,11 +36,11 @@ def test_learns_and_the_saved_lora_reloads_identically(tmp_path, tiny, crops, ar
     evals = [e["loss"] for e in report["eval_loss"]]
     assert evals[-1] < evals[0] * 0.97, evals  # the fixed evaluation batch's loss goes down
     assert len(report["loss"]) == 20
-    trained = _unet_out(model.pipe, arch)
+    trained = unet_out(model.pipe, arch)
     fresh = DiffusionPipeline.from_pretrained(str(tiny[arch]))
-    before = _unet_out(fresh, arch)
+    before = unet_out(fresh, arch)
     fresh.load_lora_weights(str(result.lora.parent), weight_name=LORA_NAME)
-    after = _unet_out(fresh, arch)
+    after = unet_out(fresh, arch)
     assert not torch.equal(before, after)
     assert torch.equal(trained, after)  # bit-identical
     saved = json.loads((tmp_path / "run" / "train" / "train_report.json").read_text())

@@ -76,3 +76,17 @@ def wait_page_status(client: TestClient, order_id: str, wanted: tuple[str, ...],
         assert status not in FINAL, r.text
         assert time.monotonic() < deadline, f"still {status}"
         time.sleep(0.2)
+
+
+def thousand_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service's results become a thousand made-up candidates (40 selected, 700
+    accepted, alternating two styles): for paging, not for what the images show."""
+    from headshots.api._service import OrderService
+
+    styles = ("navy-blazer", "corporate-grey")
+    made = [{"id": f"c{i}", "image_id": f"img_{i:04x}", "style": styles[i % 2],
+             "selected": i < 40, "rank": i + 1 if i < 40 else None, "accepted": i < 700,
+             "reasons": [] if i < 700 else [{"code": "no_face", "explanation": "no face"}],
+             "scores": {}} for i in range(1000)]
+    monkeypatch.setattr(OrderService, "results", lambda self, **kw: {
+        "candidates": made, "files": {}, "usage_note": ""})

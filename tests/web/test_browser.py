@@ -356,16 +356,9 @@ def test_the_gallery_pager_in_a_browser(web, browser, monkeypatch):
     """The pager at phone and desktop width: the app in this process (TestClient) behind
     Chromium's request routing, with a thousand made-up candidates (paging is what is
     shown; their images are flat colours)."""
-    from headshots.api._service import OrderService
-    from tests.web.conftest import new_order, signup
+    from tests.web.conftest import new_order, signup, thousand_candidates
 
-    styles = ("navy-blazer", "corporate-grey")
-    made = [{"id": f"c{i}", "image_id": f"img_{i:04x}", "style": styles[i % 2],
-             "selected": i < 40, "rank": i + 1 if i < 40 else None, "accepted": i < 700,
-             "reasons": [] if i < 700 else [{"code": "no_face", "explanation": "no face"}],
-             "scores": {}} for i in range(1000)]
-    monkeypatch.setattr(OrderService, "results", lambda self, **kw: {
-        "candidates": made, "files": {}, "usage_note": ""})
+    thousand_candidates(monkeypatch)
     signup(web, "pager@example.com")
     order_id = new_order(web)
 

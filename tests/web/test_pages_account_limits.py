@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.api.conftest import NAMES, photo
-from tests.web.conftest import PASSWORD, csrf, new_order, post, signup
+from tests.web.conftest import PASSWORD, csrf, new_order, post, signup, thousand_candidates
 from tests.web.test_pages import readable
 
 
@@ -144,16 +144,9 @@ def test_the_gallery_pages_a_thousand_candidates_keeping_the_filter(web, monkeyp
     """A thousand candidates are pages of 60 (the selected first), not one page of a
     thousand images; every page link keeps the tab and the style. The service's results
     are replaced by a thousand made-up candidates: paging is what is tested here."""
-    from headshots.api._service import OrderService
     from headshots.web._present import page_numbers
 
-    styles = ("navy-blazer", "corporate-grey")
-    made = [{"id": f"c{i}", "image_id": f"img_{i:04x}", "style": styles[i % 2],
-             "selected": i < 40, "rank": i + 1 if i < 40 else None, "accepted": i < 700,
-             "reasons": [] if i < 700 else [{"code": "no_face", "explanation": "no face"}],
-             "scores": {}} for i in range(1000)]
-    monkeypatch.setattr(OrderService, "results", lambda self, **kw: {
-        "candidates": made, "files": {}, "usage_note": ""})
+    thousand_candidates(monkeypatch)
     signup(web, "a@example.com")
     order_id = new_order(web)
     url = f"/orders/{order_id}/gallery"
